@@ -50,9 +50,8 @@ export function simdScans(backend: WasmBackend): GateScanExports | null {
   let exports: GateScanExports | null = null;
   try {
     if (compiled === undefined) {
-      compiled = WebAssembly.validate(decodeBase64(GATE_SCAN_WASM_BASE64))
-        ? new WebAssembly.Module(decodeBase64(GATE_SCAN_WASM_BASE64))
-        : null;
+      const bytes = decodeBase64(GATE_SCAN_WASM_BASE64);
+      compiled = WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
     }
     if (compiled && !(memory.buffer instanceof SharedArrayBuffer)) {
       const instance = new WebAssembly.Instance(compiled, { env: { memory } });
