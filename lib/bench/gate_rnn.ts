@@ -47,6 +47,13 @@ function record(
   };
 }
 
+/** x uniform in [0, 1), g uniform in (-1, 1): the gate's range after tanh. */
+function randomInputs(shape: number[]): [tf.Tensor4D, tf.Tensor4D] {
+  const x: tf.Tensor = tf.randomUniform(shape);
+  const g: tf.Tensor = tf.randomUniform(shape, -1, 1);
+  return [x as tf.Tensor4D, g as tf.Tensor4D];
+}
+
 async function timeIt(fn: () => void | Promise<void>, reps: number): Promise<number[]> {
   await fn(); // warm-up: compiles shaders and grows heaps
   const times: number[] = [];
@@ -61,7 +68,7 @@ async function timeIt(fn: () => void | Promise<void>, reps: number): Promise<num
 /** The registered kernel on the current tfjs backend. */
 export async function benchKernel(shape: number[], reps: number): Promise<GateRnnRecord[]> {
   const backend = tf.getBackend();
-  const [x, g] = [tf.randomUniform(shape), tf.randomUniform(shape, -1, 1)] as tf.Tensor4D[];
+  const [x, g] = randomInputs(shape);
   const ys = DIRECTIONS.map((d) => gateRecurrent(x, g, d));
   const forward = await timeIt(async () => {
     const out = DIRECTIONS.map((d) => gateRecurrent(x, g, d));
@@ -129,7 +136,7 @@ export function opsLoopScan(x: tf.Tensor4D, g: tf.Tensor4D, direction: Direction
 /** The tfjs-ops loop on the current backend; backward through tf.grads of the same loop. */
 export async function benchOpsLoop(shape: number[], reps: number): Promise<GateRnnRecord[]> {
   const backend = tf.getBackend();
-  const [x, g] = [tf.randomUniform(shape), tf.randomUniform(shape, -1, 1)] as tf.Tensor4D[];
+  const [x, g] = randomInputs(shape);
   const forward = await timeIt(async () => {
     const out = DIRECTIONS.map((d) => opsLoopScan(x, g, d));
     await syncBackend();
