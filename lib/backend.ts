@@ -38,6 +38,7 @@ export function isBackendChoice(s: unknown): s is BackendChoice {
 export async function probeWebGPU(): Promise<{ description: string; fallback: boolean } | null> {
   const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
   if (!gpu) return null;
+  quietMesa();
   try {
     const adapter = await gpu.requestAdapter();
     if (!adapter) return null;
@@ -50,6 +51,22 @@ export async function probeWebGPU(): Promise<{ description: string; fallback: bo
     return { description, fallback };
   } catch {
     return null;
+  }
+}
+
+/**
+ * Mesa's Vulkan loader prints "XDG_RUNTIME_DIR is invalid or not set" on every adapter
+ * request in a headless session (CI, containers); giving it a private runtime folder
+ * silences that without changing which adapter is found.
+ */
+function quietMesa(): void {
+  try {
+    const deno = (globalThis as { Deno?: typeof Deno }).Deno;
+    if (deno && deno.build.os === "linux" && !deno.env.get("XDG_RUNTIME_DIR")) {
+      deno.env.set("XDG_RUNTIME_DIR", deno.makeTempDirSync({ prefix: "svrnn-xdg-" }));
+    }
+  } catch {
+    // No --allow-env or --allow-write: the message is only noise.
   }
 }
 
