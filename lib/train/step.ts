@@ -1,0 +1,76 @@
+/**
+ * One optimisation step of the recipe, with the order of operations Caffe's solver uses:
+ * loss and gradients, clip by global norm, add weight decay, Adam update.
+ * The update is applied only when the loss and the gradient norm are finite, so a
+ * diverging batch leaves the weights as they were.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { type DeblurModel, isMultiScale } from "../models/model.ts";
+import type { TrainConfig } from "./config.ts";
+
+/**
+ * SVRNN's L2 loss, sum((out - gt)^2) / 2 / batch (solver.prototxt's EuclideanLoss). For a
+ * multi-scale model, Nah et al.'s loss: the mean over the K scales of the same L2 term,
+ * each scale against the sharp image downscaled the way the model downscales its input.
+ */
+export function modelLoss(model: DeblurModel, blurry: tf.Tensor4D, sharp: tf.Tensor4D): tf.Scalar {
+  return tf.tidy(() => {
+    const n = blurry.shape[0];
+    const l2 = (out: tf.Tensor4D, gt: tf.Tensor4D) =>
+      tf.div(tf.sum(tf.squaredDifference(out, gt)), 2 * n) as tf.Scalar;
+    if (!isMultiScale(model)) return l2(model.forward(blurry), sharp);
+    const outs = model.predictScales(blurry);
+    const gts = model.pyramid(sharp);
+    return tf.div(tf.addN(outs.map((o, k) => l2(o, gts[k]))), outs.length) as tf.Scalar;
+  });
+}
+
+export interface StepResult {
+  loss: number;
+  /** Global L2 norm of the gradient before clipping. */
+  gradNorm: number;
+  /** True when the gradient was rescaled to `clipNorm`. */
+  clipped: boolean;
+  /** False when loss or gradient was not finite: nothing was applied. */
+  applied: boolean;
+}
+
+export async function trainStep(
+  model: DeblurModel,
+  optimizer: tf.AdamOptimizer,
+  blurry: tf.Tensor4D,
+  sharp: tf.Tensor4D,
+  cfg: TrainConfig,
+  learningRate: number,
+): Promise<StepResult> {
+  const { value, grads } = tf.variableGrads(
+    () => modelLoss(model, blurry, sharp),
+    model.trainableVariables,
+  );
+  const normT = tf.tidy(() =>
+    tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g)))))
+  );
+  const [loss, gradNorm] = [(await value.data())[0], (await normT.data())[0]];
+  tf.dispose([value, normT]);
+  if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
+    tf.dispose(grads);
+    return { loss, gradNorm, clipped: false, applied: false };
+  }
+  const clipped = cfg.clipNorm > 0 && gradNorm > cfg.clipNorm;
+  const scale = clipped ? cfg.clipNorm / gradNorm : 1;
+  // In trainableVariables order: Adam pairs its moments with variables by position.
+  const updates = tf.tidy(() => {
+    const out: tf.NamedTensorMap = {};
+    for (const v of model.trainableVariables) {
+      let u = scale === 1 ? grads[v.name] : tf.mul(grads[v.name], scale);
+      if (cfg.weightDecay > 0) u = tf.add(u, tf.mul(v, cfg.weightDecay));
+      out[v.name] = u;
+    }
+    return out;
+  });
+  // Adam reads its learning rate at every update; the field is protected in tfjs's types.
+  (optimizer as unknown as { learningRate: number }).learningRate = learningRate;
+  optimizer.applyGradients(updates as tf.NamedTensorMap as Record<string, tf.Variable>);
+  tf.dispose([grads, updates]);
+  return { loss, gradNorm, clipped, applied: true };
+}
