@@ -1,0 +1,109 @@
+/**
+ * Evaluation of a model over a dataset of blurred/sharp pairs: per-image and mean PSNR
+ * and SSIM (lib/eval/metrics.ts conventions) of the clipped prediction and of the blurry
+ * input, warm wall time per image, and peak memory.
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { DeblurModel } from "../models/model.ts";
+import { clampImage, type RgbImage } from "../data/image.ts";
+import { psnr, ssim } from "./metrics.ts";
+import { predictTiled, type TileOptions } from "./tiled.ts";
+import { syncBackend } from "../bench/timing.ts";
+
+/** One pair, loaded lazily so a dataset never has to fit in memory. */
+export interface EvalPair {
+  name: string;
+  blurry(): Promise<RgbImage>;
+  sharp(): Promise<RgbImage>;
+}
+
+export interface ImageScore {
+  name: string;
+  width: number;
+  height: number;
+  psnr: number;
+  ssim: number;
+  /** The blurry input's scores against the sharp image (the "do nothing" baseline). */
+  inputPsnr: number;
+  inputSsim: number;
+  /** Wall time of the model on this image, milliseconds (the first image includes warm-up). */
+  ms: number;
+}
+
+export interface EvalSummary {
+  images: number;
+  meanPsnr: number;
+  meanSsim: number;
+  meanInputPsnr: number;
+  meanInputSsim: number;
+  /** Mean PSNR gain over the blurry input, dB. */
+  gainPsnr: number;
+  /** Mean wall time per image excluding the first (warm-up) image, when there are two or more. */
+  warmMsPerImage: number;
+  /** Largest tfjs tensor memory in use during any one image (tf.profile's peakBytes). */
+  peakTensorBytes: number;
+  /** Resident set size of the process at the end, bytes (includes the wasm heap). */
+  rssBytes: number;
+}
+
+export interface EvaluateOptions {
+  tile?: TileOptions;
+  /** Called with each prediction (clipped), e.g. to write it to disk. */
+  onPrediction?: (name: string, img: RgbImage) => Promise<void>;
+  /** Called after each image. */
+  onImage?: (score: ImageScore, done: number, total: number) => void;
+}
+
+export async function evaluate(
+  model: DeblurModel,
+  pairs: EvalPair[],
+  opts: EvaluateOptions = {},
+): Promise<{ perImage: ImageScore[]; summary: EvalSummary }> {
+  if (pairs.length === 0) throw new Error("evaluate: the dataset has no pairs");
+  const perImage: ImageScore[] = [];
+  let peakTensorBytes = 0;
+  for (const pair of pairs) {
+    const [blurry, sharp] = [await pair.blurry(), await pair.sharp()];
+    if (blurry.width !== sharp.width || blurry.height !== sharp.height) {
+      throw new Error(
+        `${pair.name}: blurry ${blurry.width}x${blurry.height} and sharp ${sharp.width}x${sharp.height} differ in size`,
+      );
+    }
+    let pred: RgbImage | null = null;
+    const t0 = performance.now();
+    const info = await tf.profile(async () => {
+      pred = predictTiled(model, blurry, opts.tile ?? { tile: 0, overlap: 0 });
+      await syncBackend();
+    });
+    const ms = performance.now() - t0;
+    peakTensorBytes = Math.max(peakTensorBytes, info.peakBytes);
+    const out = clampImage(pred!, true);
+    const score: ImageScore = {
+      name: pair.name,
+      width: sharp.width,
+      height: sharp.height,
+      psnr: psnr(out, sharp),
+      ssim: ssim(out, sharp),
+      inputPsnr: psnr(blurry, sharp),
+      inputSsim: ssim(blurry, sharp),
+      ms,
+    };
+    perImage.push(score);
+    await opts.onPrediction?.(pair.name, out);
+    opts.onImage?.(score, perImage.length, pairs.length);
+  }
+  const mean = (f: (s: ImageScore) => number, from = 0) =>
+    perImage.slice(from).reduce((a, s) => a + f(s), 0) / (perImage.length - from);
+  const summary: EvalSummary = {
+    images: perImage.length,
+    meanPsnr: mean((s) => s.psnr),
+    meanSsim: mean((s) => s.ssim),
+    meanInputPsnr: mean((s) => s.inputPsnr),
+    meanInputSsim: mean((s) => s.inputSsim),
+    gainPsnr: mean((s) => s.psnr - s.inputPsnr),
+    warmMsPerImage: mean((s) => s.ms, perImage.length > 1 ? 1 : 0),
+    peakTensorBytes,
+    rssBytes: typeof Deno !== "undefined" ? Deno.memoryUsage().rss : 0,
+  };
+  return { perImage, summary };
+}
