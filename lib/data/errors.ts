@@ -14,6 +14,6 @@ export class InputError extends Error {
 }
 
 /** True for an `InputError`, also across module copies (checks the name, not the class). */
-export function isInputError(e: unknown): e is InputError {
+export function isInputError(e: unknown): boolean {
   return e instanceof InputError || (e instanceof Error && e.name === "InputError");
 }

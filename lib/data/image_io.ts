@@ -22,7 +22,9 @@ export function fsError(e: unknown, path: string, what = "file"): Error {
     return new InputError(`permission denied: ${path}`);
   }
   if (e instanceof Deno.errors.IsADirectory || (e as Error)?.message?.includes("directory")) {
-    return new InputError(`${path} is a folder, expected a ${what}`);
+    return new InputError(
+      `${path} is a folder, expected ${/^[aeiou]/i.test(what) ? "an" : "a"} ${what}`,
+    );
   }
   return e as Error;
 }
