@@ -213,8 +213,13 @@ Deno.test("padToMultiple: reflect, then symmetric, then edge for tiny sizes", as
 
 Deno.test("every trainable variable of every small model gets a non-zero gradient from an L2 loss", async () => {
   await initBackend("cpu");
-  for (const name of SMALL_NAMES) {
-    const m = createModel(name);
+  const cases: Array<[string, Record<string, unknown>]> = [
+    ...SMALL_NAMES.map((n): [string, Record<string, unknown>] => [n, {}]),
+    ["svrnn-small-nofuse", { unfusedMerge: "mean", resize: "caffe" }],
+    ["svrnn-small-2dir", { directions: ["top-bottom", "bottom-top"], numBlocks: 5 }],
+  ];
+  for (const [name, overrides] of cases) {
+    const m = createModel(name, overrides);
     const side = name === "svrnn-small" || name === "nah-small" ? 16 : 8;
     const x = image([2, side, side, 3], 5);
     const target = image([2, side, side, 3], 6);

@@ -8,13 +8,26 @@
 import {
   type CNNControlConfig,
   cnnControlConfig,
+  type CNNControlModel,
   cnnControlParamCount,
   cnnWidthForParams,
   createCNNControl,
 } from "./cnn_control.ts";
-import { createNah, type NahConfig, nahConfig, nahParamCount } from "./deepdeblur.ts";
+import {
+  createNah,
+  type NahConfig,
+  nahConfig,
+  type NahModel,
+  nahParamCount,
+} from "./deepdeblur.ts";
 import type { DeblurModel, ModelFamily } from "./model.ts";
-import { createSVRNN, type SVRNNConfig, svrnnConfig, svrnnParamCount } from "./svrnn.ts";
+import {
+  createSVRNN,
+  type SVRNNConfig,
+  svrnnConfig,
+  type SVRNNModel,
+  svrnnParamCount,
+} from "./svrnn.ts";
 
 export type AnyConfig = SVRNNConfig | NahConfig | CNNControlConfig;
 
@@ -146,6 +159,16 @@ export function modelParamCount(name: string, overrides?: Record<string, unknown
  * Builds a named model with its seeded initial weights. `overrides` replace fields of
  * the name's config (unknown fields are an Error naming the valid ones).
  */
+export function createModel(
+  name: "svrnn" | `svrnn-${string}`,
+  overrides?: Partial<SVRNNConfig>,
+): SVRNNModel;
+export function createModel(name: "nah" | "nah-small", overrides?: Partial<NahConfig>): NahModel;
+export function createModel(
+  name: "cnn-small",
+  overrides?: Partial<CNNControlConfig>,
+): CNNControlModel;
+export function createModel(name: string, overrides?: Record<string, unknown>): DeblurModel;
 export function createModel(name: string, overrides?: Record<string, unknown>): DeblurModel {
   const c = modelConfig(name, overrides);
   switch (entry(name).family) {
