@@ -74,6 +74,8 @@ export interface Context {
   /** A finite number option within [min, max]. */
   num(name: string, fallback: number, min?: number, max?: number): number;
   num(name: string, fallback: undefined, min?: number, max?: number): number | undefined;
+  /** Exit code after a successful run (default 0); e.g. 1 when a check found differences. */
+  exitCode?: number;
   /** A string option that must be one of `choices`. */
   choice<T extends string>(name: string, choices: readonly T[], fallback: T): T;
 }
@@ -252,7 +254,7 @@ export async function runCommand(
   try {
     const result = await main(ctx);
     if (ctx.json) console.log(toJson(result ?? {}));
-    Deno.exit(0);
+    Deno.exit(ctx.exitCode ?? 0);
   } catch (e) {
     Deno.exit(reportError(spec.name, e, ctx.debug));
   }

@@ -287,7 +287,7 @@ export function synthesizeBlur(img: RgbImage, opts: SynthOptions = {}): SynthRes
 
   // camera trajectory: translation path length, rotation and zoom ranges
   const cr = rng.fork("camera");
-  const camLen = cr.range(0.008, 0.035) * ref * strength;
+  const camLen = cr.range(0.005, 0.03) * ref * strength;
   const rotRange = cr.range(0, 1.0) * (Math.PI / 180) * strength;
   const zoomRange = cr.range(0, 0.015) * strength;
   const tr = walk2d(cr, nf, camLen);
@@ -319,7 +319,7 @@ export function synthesizeBlur(img: RgbImage, opts: SynthOptions = {}): SynthRes
       const reach = Math.max(rx, ry) * (1 + harm.reduce((s, h) => s + h.a, 0)) + 2;
       const cx0 = view.x + r.range(0.15, 0.85) * view.width;
       const cy0 = view.y + r.range(0.15, 0.85) * view.height;
-      const len = r.range(0.03, 0.08) * ref * strength;
+      const len = r.range(0.015, 0.05) * ref * strength;
       const path = walk2d(r, nf, len);
       const spin = walk1d(r, nf, r.range(0, 6) * (Math.PI / 180) * strength);
       blobs.push({

@@ -129,6 +129,37 @@ async function downloadDeb(pkg: string, cache: string, log: (m: string) => void)
   return deb;
 }
 
+export interface ObtainedPackage {
+  /** Folder the package was extracted into. */
+  root: string;
+  deb: string;
+  version: string;
+  debSha256: string;
+}
+
+/** Download (or find in `debDir`) and extract one package into CACHE/PKG. */
+export async function obtainPackage(
+  pkg: string,
+  cache: string,
+  debDir: string | undefined,
+  log: (m: string) => void = () => {},
+): Promise<ObtainedPackage> {
+  await Deno.mkdir(cache, { recursive: true });
+  const deb = debDir ? await findDeb(debDir, pkg) : await downloadDeb(pkg, cache, log);
+  if (!deb) throw new InputError(`no ${pkg}_*.deb file in ${debDir}`);
+  log(`${pkg}: ${deb.split("/").pop()}`);
+  const root = `${cache}/${pkg}`;
+  await Deno.remove(root, { recursive: true }).catch(() => {});
+  await Deno.mkdir(root, { recursive: true });
+  const x = await runCmd("dpkg-deb", ["-x", deb, root]);
+  if (x === null) throw new AptUnavailableError(aptHelp([pkg]));
+  if (x.code !== 0) {
+    throw new InputError(`dpkg-deb -x ${deb} failed: ${x.stderr.trim()} (corrupt .deb?)`);
+  }
+  const ver = await runCmd("dpkg-deb", ["-f", deb, "Version"]);
+  return { root, deb, version: ver?.stdout.trim() ?? "unknown", debSha256: await sha256File(deb) };
+}
+
 /** Fetch, verify and prepare the packages' photos. Returns (and writes) the manifest. */
 export async function fetchPhotoSet(opts: FetchOptions): Promise<PhotoManifest> {
   const log = opts.log ?? (() => {});
@@ -144,26 +175,16 @@ export async function fetchPhotoSet(opts: FetchOptions): Promise<PhotoManifest> 
   };
   try {
     for (const pkg of packages) {
-      const deb = opts.debDir
-        ? await findDeb(opts.debDir, pkg.package)
-        : await downloadDeb(pkg.package, cache, log);
-      if (!deb) {
-        throw new InputError(`no ${pkg.package}_*.deb file in ${opts.debDir}`);
-      }
-      log(`${pkg.package}: ${deb.split("/").pop()}`);
-      const root = `${cache}/${pkg.package}`;
-      await Deno.remove(root, { recursive: true }).catch(() => {});
-      await Deno.mkdir(root, { recursive: true });
-      const x = await runCmd("dpkg-deb", ["-x", deb, root]);
-      if (x === null) throw new AptUnavailableError(aptHelp([pkg.package]));
-      if (x.code !== 0) {
-        throw new InputError(`dpkg-deb -x ${deb} failed: ${x.stderr.trim()} (corrupt .deb?)`);
-      }
-      const ver = await runCmd("dpkg-deb", ["-f", deb, "Version"]);
+      const { root, deb, version, debSha256 } = await obtainPackage(
+        pkg.package,
+        cache,
+        opts.debDir,
+        log,
+      );
       manifest.packages.push({
         package: pkg.package,
-        version: ver?.stdout.trim() ?? "unknown",
-        debSha256: await sha256File(deb),
+        version,
+        debSha256,
         licenseNote: pkg.licenseNote,
       });
       const missing = [];

@@ -1,0 +1,142 @@
+/**
+ * The synthetic benchmark: a named, versioned, deterministic train/test set of GoPro-style
+ * pairs rendered from real photographs by lib/data/blur.ts ("dynamic" mode).
+ *
+ * - Split by photograph, never by sample: a photo's id is hashed (SHA-256 of
+ *   "NAME:ID") and the photos are ordered by that hash; the first ceil(n * testFraction) are
+ *   test photos, the rest train. Adding a photo to the set never moves another photo.
+ * - Each photo gives `samplesPerPhoto` samples; sample j of photo ID uses seed
+ *   "NAME/ID/j", which decides the crop position, the frame count and the whole motion.
+ * - Files are written in the GoPro layout (blur, blur_gamma, sharp) so the GoPro reader and
+ *   the patch sampler read them unchanged; a manifest lists the SHA-256 of every file, so two
+ *   machines can check that they evaluate on identical data.
+ *
+ * This module is pure (the plan); lib/data/benchmark_io.ts renders and writes it.
+ */
+import type { SynthOptions } from "./blur.ts";
+
+export interface BenchmarkSpec {
+  name: string;
+  version: number;
+  /** "photos" (the real-photo set, `deno task data`) or "fixtures" (quick mode). */
+  source: "photos" | "fixtures";
+  testFraction: number;
+  samplesPerPhoto: number;
+  /** Square crop side; a photo smaller than this is cropped to its own shorter side. */
+  crop: number;
+  /** Motion magnitudes are relative to this length in px (blur.ts `referenceSize`). */
+  referenceSize: number;
+  mode: "dynamic";
+  noise: number;
+}
+
+/** synth-v1: from the real-photo set (43 photos, longest side 1280 like GoPro frames). */
+export const SYNTH_V1: BenchmarkSpec = {
+  name: "synth-v1",
+  version: 1,
+  source: "photos",
+  testFraction: 0.25,
+  samplesPerPhoto: 8,
+  crop: 256,
+  referenceSize: 1280,
+  mode: "dynamic",
+  noise: 0,
+};
+
+/** synth-v1-quick: the same recipe on the committed fixtures (longest side 384), small crops. */
+export const SYNTH_V1_QUICK: BenchmarkSpec = {
+  name: "synth-v1-quick",
+  version: 1,
+  source: "fixtures",
+  testFraction: 0.25,
+  samplesPerPhoto: 2,
+  crop: 128,
+  referenceSize: 384,
+  mode: "dynamic",
+  noise: 0,
+};
+
+export const BENCHMARKS: Record<string, BenchmarkSpec> = {
+  [SYNTH_V1.name]: SYNTH_V1,
+  [SYNTH_V1_QUICK.name]: SYNTH_V1_QUICK,
+};
+
+export async function sha256Text(s: string): Promise<string> {
+  const d = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(s));
+  return Array.from(new Uint8Array(d), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Split photo ids into test and train (see the module comment). Both lists sorted by id. */
+export async function splitPhotos(
+  spec: BenchmarkSpec,
+  ids: readonly string[],
+): Promise<{ train: string[]; test: string[] }> {
+  if (new Set(ids).size !== ids.length) throw new Error("splitPhotos: duplicate photo ids");
+  const keyed = await Promise.all(
+    ids.map(async (id) => ({ id, h: await sha256Text(`${spec.name}:${id}`) })),
+  );
+  keyed.sort((a, b) => (a.h < b.h ? -1 : a.h > b.h ? 1 : 0));
+  const nTest = Math.min(ids.length - 1, Math.max(1, Math.ceil(ids.length * spec.testFraction)));
+  const test = keyed.slice(0, nTest).map((k) => k.id).sort();
+  const train = keyed.slice(nTest).map((k) => k.id).sort();
+  return { train, test };
+}
+
+export interface SamplePlan {
+  split: "train" | "test";
+  photo: string;
+  index: number;
+  seed: string;
+  /** Relative path of the frame file inside each of blur/, blur_gamma/, sharp/. */
+  file: string;
+}
+
+/** Every sample of the benchmark, in a fixed order. */
+export async function planBenchmark(
+  spec: BenchmarkSpec,
+  ids: readonly string[],
+): Promise<SamplePlan[]> {
+  if (ids.length < 2) {
+    throw new Error(`benchmark ${spec.name} needs at least 2 photos, got ${ids.length}`);
+  }
+  const { train, test } = await splitPhotos(spec, ids);
+  const out: SamplePlan[] = [];
+  for (const [split, list] of [["train", train], ["test", test]] as const) {
+    for (const photo of list) {
+      for (let j = 0; j < spec.samplesPerPhoto; j++) {
+        out.push({
+          split,
+          photo,
+          index: j,
+          seed: `${spec.name}/${photo}/${j}`,
+          file: `${String(j).padStart(6, "0")}.png`,
+        });
+      }
+    }
+  }
+  return out;
+}
+
+/** Synthesis options of one sample, given the photo's size and a crop position in [0,1)^2. */
+export function sampleOptions(
+  spec: BenchmarkSpec,
+  plan: SamplePlan,
+  width: number,
+  height: number,
+  u: number,
+  v: number,
+): SynthOptions {
+  const side = Math.min(spec.crop, width, height);
+  return {
+    seed: plan.seed,
+    mode: spec.mode,
+    noise: spec.noise,
+    referenceSize: spec.referenceSize,
+    view: {
+      x: Math.floor(u * (width - side + 1)),
+      y: Math.floor(v * (height - side + 1)),
+      width: side,
+      height: side,
+    },
+  };
+}

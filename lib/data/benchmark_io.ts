@@ -1,0 +1,147 @@
+/**
+ * I/O adapter (Deno): render the synthetic benchmark (lib/data/benchmark.ts) to disk,
+ *
+ *   OUT/NAME/{train,test}/PHOTO_ID/{blur,blur_gamma,sharp}/NNNNNN.png + OUT/NAME/manifest.json
+ *
+ * and compare manifests. The manifest has no dates or host names, so the same inputs give a
+ * byte-identical manifest; the committed copies live in data/fixtures/benchmarks/.
+ */
+import { synthesizeBlur } from "./blur.ts";
+import { type BenchmarkSpec, planBenchmark, sampleOptions, sha256Text } from "./benchmark.ts";
+import { InputError } from "./errors.ts";
+import { readImage, sha256File, sha256Hex, writeImage } from "./image_io.ts";
+import { listPhotos } from "./photos_fetch.ts";
+import { Rng } from "./prng.ts";
+
+export interface BenchmarkManifest {
+  name: string;
+  version: number;
+  spec: BenchmarkSpec;
+  generator: string;
+  sources: { id: string; split: "train" | "test"; sha256: string }[];
+  counts: { train: number; test: number; files: number };
+  /** Relative path -> SHA-256 of the file's bytes. */
+  files: Record<string, string>;
+  /** SHA-256 over the sorted "sha256  path" lines of `files`. */
+  digest: string;
+}
+
+export interface GenerateOptions {
+  out?: string;
+  photosDir?: string;
+  fixturesDir?: string;
+  log?: (m: string) => void;
+}
+
+/** Render every sample and write the manifest. Returns the manifest. */
+export async function generateBenchmark(
+  spec: BenchmarkSpec,
+  opts: GenerateOptions = {},
+): Promise<BenchmarkManifest> {
+  const log = opts.log ?? (() => {});
+  const photos = await listPhotos(
+    opts.photosDir ?? "data/photos",
+    opts.fixturesDir ?? "data/fixtures",
+    spec.source === "fixtures",
+  );
+  if (spec.source === "photos" && photos.source !== "photos") {
+    throw new InputError(
+      `benchmark ${spec.name} is made from the real-photo set, which is not here ` +
+        `(${opts.photosDir ?? "data/photos"}/manifest.json missing): run \`deno task data\` ` +
+        `first, or use --quick for the fixtures version`,
+    );
+  }
+  const dir = `${opts.out ?? "data/benchmarks"}/${spec.name}`;
+  await Deno.remove(dir, { recursive: true }).catch(() => {});
+  const paths = new Map(photos.photos.map((p) => [p.id, p.path]));
+  const plan = await planBenchmark(spec, photos.photos.map((p) => p.id));
+  const files: Record<string, string> = {};
+  const sources: BenchmarkManifest["sources"] = [];
+  let current: { id: string; img: Awaited<ReturnType<typeof readImage>> } | undefined;
+  const counts = { train: 0, test: 0, files: 0 };
+  for (const s of plan) {
+    if (current?.id !== s.photo) {
+      const path = paths.get(s.photo)!;
+      current = { id: s.photo, img: await readImage(path) };
+      sources.push({ id: s.photo, split: s.split, sha256: await sha256File(path) });
+      log(`${spec.name}: ${s.split}/${s.photo} (${current.img.width}x${current.img.height})`);
+    }
+    const cr = new Rng(s.seed).fork("crop");
+    const o = sampleOptions(
+      spec,
+      s,
+      current.img.width,
+      current.img.height,
+      cr.uniform(),
+      cr.uniform(),
+    );
+    const r = synthesizeBlur(current.img, o);
+    for (
+      const [sub, img] of [["blur", r.blurStored], ["blur_gamma", r.blurLinear], [
+        "sharp",
+        r.sharp,
+      ]] as const
+    ) {
+      const rel = `${s.split}/${s.photo}/${sub}/${s.file}`;
+      files[rel] = await sha256Hex(await writeImage(`${dir}/${rel}`, img));
+      counts.files++;
+    }
+    counts[s.split]++;
+  }
+  const sorted = Object.keys(files).sort();
+  const sortedFiles: Record<string, string> = {};
+  for (const k of sorted) sortedFiles[k] = files[k];
+  const manifest: BenchmarkManifest = {
+    name: spec.name,
+    version: spec.version,
+    spec,
+    generator: "svrnn-kit lib/data/benchmark_io.ts (blur synthesis lib/data/blur.ts)",
+    sources,
+    counts,
+    files: sortedFiles,
+    digest: await manifestDigest(sortedFiles),
+  };
+  await Deno.writeTextFile(`${dir}/manifest.json`, JSON.stringify(manifest, null, 1) + "\n");
+  return manifest;
+}
+
+export function manifestDigest(files: Record<string, string>): Promise<string> {
+  return sha256Text(Object.keys(files).sort().map((k) => `${files[k]}  ${k}\n`).join(""));
+}
+
+export async function readManifest(path: string): Promise<BenchmarkManifest> {
+  try {
+    return JSON.parse(await Deno.readTextFile(path));
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) throw new InputError(`manifest not found: ${path}`);
+    throw new InputError(`cannot read manifest ${path}: ${(e as Error).message}`);
+  }
+}
+
+export interface ManifestComparison {
+  same: boolean;
+  missing: string[];
+  extra: string[];
+  differ: string[];
+}
+
+/** Compare the file lists and checksums of two manifests. */
+export function compareManifests(a: BenchmarkManifest, b: BenchmarkManifest): ManifestComparison {
+  const missing = Object.keys(a.files).filter((k) => !(k in b.files));
+  const extra = Object.keys(b.files).filter((k) => !(k in a.files));
+  const differ = Object.keys(a.files).filter((k) => k in b.files && a.files[k] !== b.files[k]);
+  return { same: !missing.length && !extra.length && !differ.length, missing, extra, differ };
+}
+
+/** Check the files of a generated benchmark folder against a manifest. */
+export async function verifyBenchmarkDir(dir: string, manifest: BenchmarkManifest) {
+  const problems: string[] = [];
+  for (const [rel, sha] of Object.entries(manifest.files)) {
+    try {
+      if ((await sha256File(`${dir}/${rel}`)) !== sha) problems.push(`checksum differs: ${rel}`);
+    } catch {
+      problems.push(`missing: ${rel}`);
+    }
+  }
+  return problems;
+}
