@@ -1,0 +1,94 @@
+// The synthetic benchmark: split, determinism, and the committed manifest of the quick version.
+import assert from "node:assert/strict";
+import { planBenchmark, splitPhotos, SYNTH_V1, SYNTH_V1_QUICK } from "#lib/data/benchmark.ts";
+import {
+  compareManifests,
+  generateBenchmark,
+  readManifest,
+  verifyBenchmarkDir,
+} from "#lib/data/benchmark_io.ts";
+import { listGoProPairs } from "#lib/data/gopro.ts";
+
+const FIX = new URL("../data/fixtures", import.meta.url).pathname;
+
+Deno.test("split by photo: disjoint, deterministic, stable when photos are added", async () => {
+  const ids = Array.from({ length: 43 }, (_, i) => `photo-${i}`);
+  const s1 = await splitPhotos(SYNTH_V1, ids);
+  const s2 = await splitPhotos(SYNTH_V1, [...ids].reverse());
+  assert.deepEqual(s1, s2);
+  assert.equal(s1.test.length, 11);
+  assert.equal(s1.train.length + s1.test.length, 43);
+  assert.equal(s1.train.filter((id) => s1.test.includes(id)).length, 0);
+  // one more photo moves no existing photo across the split... unless the test count grows,
+  // in which case the only change is that one photo joins test
+  const s3 = await splitPhotos(SYNTH_V1, [...ids, "photo-new"]);
+  const moved = s1.train.filter((id) => s3.test.includes(id));
+  assert.ok(moved.length <= 1, `moved ${moved}`);
+  assert.ok(s1.test.every((id) => s3.test.includes(id)));
+  const plan = await planBenchmark(SYNTH_V1, ids);
+  assert.equal(plan.length, 43 * SYNTH_V1.samplesPerPhoto);
+  assert.equal(new Set(plan.map((p) => p.seed)).size, plan.length);
+});
+
+Deno.test("synth-v1-quick regenerates exactly the committed manifest", async () => {
+  const out = await Deno.makeTempDir({ prefix: "bench_test_" });
+  try {
+    const m = await generateBenchmark(SYNTH_V1_QUICK, {
+      out,
+      fixturesDir: FIX,
+      photosDir: `${out}/none`,
+    });
+    const committed = await readManifest(`${FIX}/benchmarks/${SYNTH_V1_QUICK.name}.json`);
+    const cmp = compareManifests(committed, m);
+    assert.ok(
+      cmp.same,
+      `differs from the committed manifest: ${JSON.stringify(cmp).slice(0, 300)}`,
+    );
+    assert.equal(m.digest, committed.digest);
+    assert.equal(
+      await Deno.readTextFile(`${out}/${SYNTH_V1_QUICK.name}/manifest.json`),
+      await Deno.readTextFile(`${FIX}/benchmarks/${SYNTH_V1_QUICK.name}.json`),
+    );
+    // photos are never shared between the splits
+    const train = new Set(m.sources.filter((s) => s.split === "train").map((s) => s.id));
+    assert.ok(m.sources.filter((s) => s.split === "test").every((s) => !train.has(s.id)));
+    assert.equal(m.counts.files, 3 * (m.counts.train + m.counts.test));
+    // the GoPro reader reads it
+    const test = await listGoProPairs(`${out}/${SYNTH_V1_QUICK.name}`, {
+      split: "test",
+      blur: "blur_gamma",
+    });
+    assert.equal(test.length, m.counts.test);
+    assert.deepEqual(await verifyBenchmarkDir(`${out}/${SYNTH_V1_QUICK.name}`, m), []);
+    await Deno.writeFile(
+      `${out}/${SYNTH_V1_QUICK.name}/${test[0].blur.split(`${SYNTH_V1_QUICK.name}/`)[1]}`,
+      new Uint8Array([1]),
+    );
+    assert.equal((await verifyBenchmarkDir(`${out}/${SYNTH_V1_QUICK.name}`, m)).length, 1);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
+
+Deno.test("the full synth-v1 manifest is committed and consistent with its spec", async () => {
+  const m = await readManifest(`${FIX}/benchmarks/${SYNTH_V1.name}.json`);
+  assert.deepEqual(m.spec, SYNTH_V1);
+  assert.equal(m.sources.length, 43);
+  assert.equal(m.counts.test, 11 * SYNTH_V1.samplesPerPhoto);
+  assert.equal(m.counts.train, 32 * SYNTH_V1.samplesPerPhoto);
+  assert.equal(Object.keys(m.files).length, m.counts.files);
+  const split = await splitPhotos(SYNTH_V1, m.sources.map((s) => s.id));
+  assert.deepEqual(m.sources.filter((s) => s.split === "test").map((s) => s.id).sort(), split.test);
+});
+
+Deno.test("the full benchmark refuses to run without the photo set", async () => {
+  const out = await Deno.makeTempDir();
+  try {
+    await assert.rejects(
+      () => generateBenchmark(SYNTH_V1, { out, photosDir: `${out}/none`, fixturesDir: FIX }),
+      /real-photo set, which is not here .*run `deno task data`/,
+    );
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
