@@ -97,6 +97,9 @@ if (import.meta.main) {
     const average = averageOpt === undefined
       ? undefined
       : ctx.choice<AverageSpace>("average", ["linear", "stored"], "linear");
+    const strength = ctx.num("strength", 1, 0, 100);
+    const objects = ctx.int("objects", undefined, 0, 16);
+    const noise = ctx.num("noise", 0, 0, 1);
     const sharp = await readImage(input);
     ctx.progress(`blur: ${input} (${sharp.width}x${sharp.height}), mode ${mode}, seed ${seed}`);
     const t0 = performance.now();
@@ -105,9 +108,9 @@ if (import.meta.main) {
       mode,
       frames,
       average,
-      strength: ctx.num("strength", 1, 0, 100),
-      objects: ctx.int("objects", undefined, 0, 16),
-      noise: ctx.num("noise", 0, 0, 1),
+      strength,
+      objects,
+      noise,
     });
     ctx.progress(`blur: rendered in ${((performance.now() - t0) / 1000).toFixed(2)} s`);
     await writeImage(output, r.blurred);

@@ -210,7 +210,7 @@ export function parseCommandLine(spec: CommandSpec, args: string[]): Context {
 export function reportError(name: string, e: unknown, debug: boolean): number {
   const err = e instanceof Error ? e : new Error(String(e));
   if (isInputError(err)) {
-    console.error(`${name}: error: ${err.message}`);
+    console.error(`${name}: error: ${err.message.replace(/\s*\n\s*/g, " ")}`);
     if (debug && err.stack) console.error(err.stack);
     return 2;
   }
