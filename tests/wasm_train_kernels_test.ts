@@ -112,6 +112,26 @@ Deno.test("conv2d gradients on wasm equal cpu: strides 1/2, all pads, kernels 3.
   }
 });
 
+Deno.test("conv2d filter gradient, folded path (few output channels): equals cpu", async () => {
+  // cout <= 16 with kh*cin >= 128 takes the folded product; cover its stride phases too.
+  const cases: Array<[Shape4, number, number, number]> = [
+    [[2, 13, 17, 32], 5, 3, 1],
+    [[2, 13, 17, 32], 5, 3, 2],
+    [[2, 12, 14, 16], 9, 16, 1],
+    [[2, 12, 14, 16], 9, 16, 2],
+    [[1, 11, 9, 48], 3, 7, 2],
+  ];
+  for (const [xShape, k, co, stride] of cases) {
+    for (const pad of PADS) {
+      const fShape: Shape4 = [k, k, xShape[3], co];
+      const what = `x ${xShape} f ${fShape} s${stride} pad ${JSON.stringify(pad)}`;
+      const { wasm, cpu } = await onBoth(() => convGrads(xShape, fShape, stride, pad));
+      assertClose(wasm.dx, cpu.dx, `${what}: dx`);
+      assertClose(wasm.dw, cpu.dw, `${what}: dw`);
+    }
+  }
+});
+
 Deno.test("conv2d gradients: even and non-square kernels, stride 3, 1x1", async () => {
   const cases: Array<[Shape4, Shape4, number | [number, number], Pad]> = [
     [[1, 9, 11, 2], [2, 2, 2, 3], 1, "same"],
