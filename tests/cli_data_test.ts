@@ -14,13 +14,17 @@ interface Run {
   stderr: string;
 }
 
-async function run(script: string, args: string[], cwd = ROOT): Promise<Run> {
+async function run(
+  script: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<Run> {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", `${ROOT}lib/cli/${script}.ts`, ...args],
-    cwd,
+    cwd: ROOT,
     stdout: "piped",
     stderr: "piped",
-    env: { NO_COLOR: "1" },
+    env: { NO_COLOR: "1", ...env },
   }).output();
   const dec = new TextDecoder();
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
@@ -202,6 +206,16 @@ Deno.test("data: unknown subcommand, empty photo folder, help", async () => {
   const l = await run("data", ["list", "--photos", `${tmp}/emptyphotos`, "--json"]);
   assert.equal(l.code, 0, l.stderr);
   assert.equal(JSON.parse(l.stdout).source, "fixtures");
+});
+
+Deno.test("data (fetch) without apt-get or dpkg-deb: says what to do, falls back to the fixtures", async () => {
+  const r = await run("data", ["--dest", `${tmp}/photos`, "--json"], { PATH: `${tmp}/no-bin` });
+  assert.equal(r.code, 0, r.stderr);
+  const o = JSON.parse(r.stdout);
+  assert.equal(o.source, "fixtures");
+  assert.equal(o.fallback, true);
+  assert.match(r.stderr, /apt-get download lomiri-wallpapers-16\.04 tuxpaint-data lxqt-themes/);
+  assert.match(r.stderr, /uses the fixtures in data\/fixtures/);
 });
 
 Deno.test({

@@ -24,6 +24,7 @@ import {
 import { exists } from "../data/image_io.ts";
 import { PHOTO_MAX_SIDE, PHOTO_SET } from "../data/photos.ts";
 import {
+  aptHelp,
   fetchPhotoSet,
   listPhotos,
   makeFixtures,
@@ -112,9 +113,10 @@ async function fetchMain(ctx: Context) {
     };
   } catch (e) {
     if ((e as { aptUnavailable?: boolean }).aptUnavailable) {
-      ctx.warn((e as Error).message);
+      const reason = aptHelp(PHOTO_SET.map((p) => p.package));
+      ctx.warn(reason);
       ctx.out("using the fixtures in data/fixtures/ (fallback)");
-      return { source: "fixtures", fallback: true, reason: (e as Error).message };
+      return { source: "fixtures", fallback: true, reason };
     }
     throw e;
   }
