@@ -253,6 +253,28 @@ Deno.test("other training gradients on wasm equal cpu", async () => {
     slice: [[2, 6, 6, 5], (x) => x.slice([1, 1, 2, 1], [1, 4, 3, 3])],
     depthToSpace: [[2, 3, 4, 8], (x) => tf.depthToSpace(x as tf.Tensor4D, 2)],
     mean: [[2, 4, 4, 3], (x) => x.mean([1, 2], true).mul(x)],
+    split: [[2, 4, 4, 6], (x) => tf.split(x, [2, 4], 3)[1].mul(2)],
+    pad: [[2, 4, 5, 3], (x) => tf.pad(x, [[0, 0], [1, 2], [3, 0], [0, 0]])],
+    sigmoid: [[2, 4, 4, 3], (x) => tf.sigmoid(x)],
+    // Runs Conv2DBackpropInput forward, and Conv2D plus Conv2DBackpropFilter backward.
+    conv2dTranspose: [[2, 5, 6, 4], (x) =>
+      tf.conv2dTranspose(
+        x as tf.Tensor4D,
+        tf.tensor4d(values(3 * 3 * 2 * 4, 31), [3, 3, 2, 4]),
+        [2, 10, 12, 2],
+        2,
+        "same",
+      )],
+    fusedConvLeakyRelu: [[2, 8, 8, 4], (x) =>
+      tf.fused.conv2d({
+        x: x as tf.Tensor4D,
+        filter: tf.tensor4d(values(3 * 3 * 4 * 6, 32), [3, 3, 4, 6]),
+        strides: 2,
+        pad: "same",
+        bias: tf.tensor1d(values(6, 33)),
+        activation: "leakyrelu",
+        leakyreluAlpha: 0.1,
+      })],
     sum: [[2, 4, 4, 3], (x) => x.sum(3).square()],
   };
   for (const [name, [shape, op]] of Object.entries(ops)) {

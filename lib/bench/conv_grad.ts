@@ -44,7 +44,7 @@ export interface ConvGradRecord {
 export interface ConvGradOptions {
   /** Timed runs per pass after one warm-up; the median is reported. Default 5. */
   runs?: number;
-  /** Timed runs of the slow shipped kernel. Default 2. */
+  /** Timed runs of the slow shipped kernel (after one warm-up). Default 1. */
   shippedRuns?: number;
   /** Skip the shipped kernel above this many GFLOP (it runs at ~2.6 GFLOP/s). Default 6. */
   maxShippedGflop?: number;
@@ -110,7 +110,7 @@ export async function benchConvGrad(options: ConvGradOptions = {}): Promise<Conv
   await tf.ready();
   const backend = currentWasmBackend();
   const runs = options.runs ?? 5;
-  const shippedRuns = options.shippedRuns ?? 2;
+  const shippedRuns = options.shippedRuns ?? 1;
   const maxShippedGflop = options.maxShippedGflop ?? 6;
   // The shipped kernel was unregistered before the backend may have started, so its
   // one-time setup (binding the C++ function) may not have run.
