@@ -9,6 +9,7 @@ import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import "@tensorflow/tfjs-backend-webgpu";
 import "./ops/gate_rnn.ts";
+import "./ops/wasm_train_kernels.ts";
 
 export type BackendName = "cpu" | "wasm" | "webgpu";
 export type BackendChoice = "auto" | BackendName;

@@ -159,6 +159,16 @@ export class PatchSampler<R> {
     return { blur, sharp, shape: [n, P, P, 3], patches, epoch: plans[0].epoch };
   }
 
+  /**
+   * Advances past `batches` batches without loading anything. A training run resumed at
+   * step k calls skip(k) first and then draws exactly the batches an uninterrupted run
+   * would have drawn from step k on.
+   */
+  skip(batches: number): void {
+    if (this.#pending) throw new Error("patch sampler: skip() must come before next()");
+    for (let i = 0; i < batches; i++) this.#plan();
+  }
+
   /** The next batch. */
   next(): Promise<PatchBatch> {
     const cur = this.#pending ?? this.#assemble(this.#plan());

@@ -1,0 +1,306 @@
+/**
+ * `deno task train`: trains a registered model with the paper's recipe (every value
+ * overridable) on the synthetic benchmark, the GoPro dataset or a folder of pairs.
+ * Resumes from OUT/last.safetensors when it exists.
+ */
+import cliProgress from "cli-progress";
+import * as tf from "@tensorflow/tfjs";
+import { type CommandSpec, type Context, InputError, runCommand, UsageError } from "./common.ts";
+import { type BackendChoice, describeBackend, initBackend, isBackendChoice } from "../backend.ts";
+import { createModel, MODEL_NAMES } from "../models/registry.ts";
+import { saveCheckpoint } from "../models/checkpoint.ts";
+import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from "../train/config.ts";
+import { type LogRecord, train } from "../train/trainer.ts";
+import { type DataSource, describeSource, listPairs, makeTrainData } from "../train/data.ts";
+import { GOPRO_BLURS, type GoProBlur } from "../data/gopro.ts";
+import { provenance } from "./provenance.ts";
+
+const D = DEFAULT_TRAIN_CONFIG;
+
+export const TRAIN_SPEC: CommandSpec = {
+  name: "train",
+  summary: "Train a model (SVRNN recipe by default: Adam 1e-4, poly^2, wd 1e-6, clip 5000, " +
+    "L2 loss, batch 20, 128x128 patches). Resumes from OUT/last.safetensors.",
+  usage: "",
+  positionals: { max: 0 },
+  options: {
+    model: { type: "string", valueName: "NAME", default: D.model, description: "registered model" },
+    benchmark: {
+      type: "string",
+      valueName: "NAME",
+      default: "synth-v1",
+      description: "synthetic benchmark under data/benchmarks/ (deno task data benchmark)",
+    },
+    blur: {
+      type: "string",
+      valueName: "KIND",
+      default: "blur_gamma",
+      description: "benchmark's blurred images: blur_gamma (linear light) or blur",
+    },
+    gopro: { type: "string", valueName: "PATH", description: "train on GOPRO_Large at PATH" },
+    "gopro-variant": {
+      type: "string",
+      valueName: "KIND",
+      description: "GoPro blurred images: blur or blur_gamma (required with --gopro)",
+    },
+    pairs: { type: "string", valueName: "DIR", description: "train on DIR/{blur,sharp}/" },
+    "val-pairs": { type: "string", valueName: "DIR", description: "validate on DIR/{blur,sharp}/" },
+    steps: { type: "string", valueName: "N", default: String(D.steps), description: "total steps" },
+    batch: {
+      type: "string",
+      valueName: "N",
+      default: String(D.batchSize),
+      description: "patches per step",
+    },
+    patch: {
+      type: "string",
+      valueName: "N",
+      default: String(D.patchSize),
+      description: "patch side",
+    },
+    lr: {
+      type: "string",
+      valueName: "X",
+      default: String(D.learningRate),
+      description: "base learning rate",
+    },
+    "lr-power": {
+      type: "string",
+      valueName: "X",
+      default: String(D.lrPower),
+      description: "poly decay power",
+    },
+    "weight-decay": {
+      type: "string",
+      valueName: "X",
+      default: String(D.weightDecay),
+      description: "L2 weight decay",
+    },
+    clip: {
+      type: "string",
+      valueName: "X",
+      default: String(D.clipNorm),
+      description: "global gradient-norm clip (0 = off)",
+    },
+    seed: {
+      type: "string",
+      valueName: "N",
+      default: String(D.seed),
+      description: "seed of init and sampling",
+    },
+    "log-every": {
+      type: "string",
+      valueName: "N",
+      default: String(D.logEvery),
+      description: "log interval",
+    },
+    "val-every": {
+      type: "string",
+      valueName: "N",
+      default: String(D.valEvery),
+      description: "validation interval (0 = off)",
+    },
+    "val-images": {
+      type: "string",
+      valueName: "N",
+      default: "8",
+      description: "validation images (first N of the test split)",
+    },
+    "val-crop": {
+      type: "string",
+      valueName: "N",
+      default: "256",
+      description: "centre crop of validation images",
+    },
+    "checkpoint-every": {
+      type: "string",
+      valueName: "N",
+      default: String(D.checkpointEvery),
+      description: "checkpoint interval",
+    },
+    "stop-at": {
+      type: "string",
+      valueName: "N",
+      description: "stop after step N this run (resume later)",
+    },
+    out: { type: "string", valueName: "DIR", description: "run folder (default runs/MODEL)" },
+    fresh: { type: "boolean", description: "start over even if OUT has a checkpoint" },
+    release: {
+      type: "string",
+      valueName: "PATH",
+      description: "at the end, write the best weights (no optimizer state) to PATH",
+    },
+    backend: {
+      type: "string",
+      valueName: "NAME",
+      default: "auto",
+      description: "auto, cpu, wasm, webgpu",
+    },
+  },
+  details: `examples:
+  deno task train --model svrnn-small --steps 2000 --batch 8 --patch 96 --lr 5e-4
+  deno task train --model svrnn --gopro ~/GOPRO_Large --gopro-variant blur
+outputs: OUT/last.safetensors (weights + Adam state), OUT/best.safetensors (best validation
+PSNR), OUT/log.jsonl (one JSON record per logged step and per validation).`,
+};
+
+function source(ctx: Context): DataSource {
+  const gopro = ctx.str("gopro"), pairs = ctx.str("pairs");
+  if (gopro && pairs) throw new UsageError("give one of --gopro and --pairs, not both");
+  if (gopro) {
+    const v = ctx.str("gopro-variant");
+    if (!v) {
+      throw new UsageError("--gopro needs --gopro-variant blur or blur_gamma (SVRNN used blur)");
+    }
+    if (!GOPRO_BLURS.includes(v as GoProBlur)) {
+      throw new UsageError(`--gopro-variant must be blur or blur_gamma, got "${v}"`);
+    }
+    return { kind: "gopro", root: gopro, blur: v as GoProBlur };
+  }
+  if (pairs) return { kind: "pairs", root: pairs };
+  const name = ctx.str("benchmark")!;
+  return {
+    kind: "benchmark",
+    name,
+    root: `data/benchmarks/${name}`,
+    blur: ctx.choice("blur", GOPRO_BLURS, "blur_gamma"),
+  };
+}
+
+function config(ctx: Context): TrainConfig {
+  const model = ctx.str("model")!;
+  if (!MODEL_NAMES.includes(model)) {
+    throw new UsageError(`unknown model "${model}" (one of ${MODEL_NAMES.join(", ")})`);
+  }
+  const cfg: TrainConfig = {
+    model,
+    steps: ctx.int("steps", D.steps, 1),
+    batchSize: ctx.int("batch", D.batchSize, 1),
+    patchSize: ctx.int("patch", D.patchSize, 8),
+    learningRate: ctx.num("lr", D.learningRate, 0),
+    lrPower: ctx.num("lr-power", D.lrPower, 0),
+    beta1: D.beta1,
+    beta2: D.beta2,
+    epsilon: D.epsilon,
+    weightDecay: ctx.num("weight-decay", D.weightDecay, 0),
+    clipNorm: ctx.num("clip", D.clipNorm, 0),
+    seed: ctx.int("seed", D.seed, 0),
+    logEvery: ctx.int("log-every", D.logEvery, 1),
+    valEvery: ctx.int("val-every", D.valEvery, 0),
+    checkpointEvery: ctx.int("checkpoint-every", D.checkpointEvery, 0),
+  };
+  return cfg;
+}
+
+async function main(ctx: Context) {
+  const cfg = config(ctx);
+  const src = source(ctx);
+  const backendArg = ctx.str("backend")!;
+  if (!isBackendChoice(backendArg)) throw new UsageError(`unknown backend "${backendArg}"`);
+  const out = ctx.str("out") ?? `runs/${cfg.model}`;
+  const stopAt = ctx.int("stop-at", undefined, 1);
+
+  const trainPairs = await listPairs(src, "train").catch((e) => {
+    if (src.kind === "benchmark" && e instanceof InputError) {
+      throw new InputError(
+        `benchmark ${src.name} not found at ${src.root}: generate it with \`deno task data benchmark\`` +
+          ` (or --benchmark synth-v1-quick after \`deno task data benchmark --quick\`)`,
+      );
+    }
+    throw e;
+  });
+  const valRefs = ctx.str("val-pairs")
+    ? await listPairs({ kind: "pairs", root: ctx.str("val-pairs")! }, "test")
+    : src.kind === "pairs"
+    ? []
+    : await listPairs(src, "test");
+  const valImages = ctx.int("val-images", 8, 0);
+
+  const info = await initBackend(backendArg as BackendChoice);
+  const model = createModel(cfg.model, { seed: cfg.seed });
+  if (cfg.patchSize % model.multiple !== 0) {
+    throw new UsageError(
+      `--patch must be a multiple of ${model.multiple} for ${cfg.model}, got ${cfg.patchSize}`,
+    );
+  }
+  const data = await makeTrainData({
+    train: trainPairs,
+    validation: valRefs.slice(0, valImages),
+    batchSize: cfg.batchSize,
+    patchSize: cfg.patchSize,
+    seed: cfg.seed,
+    valCrop: ctx.int("val-crop", 256, 8),
+  });
+  const prov = await provenance(`deno task train ${Deno.args.join(" ")}`);
+  ctx.progress(
+    `train ${cfg.model} (${model.paramCount().toLocaleString("en-US")} parameters) on ` +
+      `${describeSource(src)}: ${trainPairs.length} pairs, ${data.validation.length} validation; ` +
+      `${describeBackend(info)}; run folder ${out}`,
+  );
+
+  const bar = ctx.quiet ? null : new cliProgress.SingleBar({
+    format:
+      "{bar} {value}/{total} | loss {loss} | lr {lr} | {pps} patches/s | val {val} dB | ETA {eta_formatted}",
+    noTTYOutput: true,
+    notTTYSchedule: 10_000,
+    etaBuffer: 50,
+  }, cliProgress.Presets.shades_classic);
+  let lastVal = "-";
+  let started = false;
+  const onLog = (r: LogRecord, total: number) => {
+    if (!bar) return;
+    if (!started) {
+      bar.start(total, r.step, { loss: "-", lr: "-", pps: "-", val: lastVal });
+      started = true;
+    }
+    if (r.kind === "val") lastVal = r.valPsnr!.toFixed(2);
+    bar.update(r.step, {
+      ...(r.kind === "train"
+        ? { loss: r.loss!.toFixed(3), lr: r.lr!.toExponential(2), pps: r.patchesPerSec!.toFixed(1) }
+        : {}),
+      val: lastVal,
+    });
+  };
+  const t0 = performance.now();
+  const result = await train({
+    config: cfg,
+    model,
+    data,
+    outDir: out,
+    resume: !ctx.flag("fresh"),
+    stopAt,
+    metadata: {
+      provenance: prov,
+      backend: describeBackend(info),
+      data: describeSource(src),
+    },
+    onLog,
+  });
+  bar?.stop();
+  const wallSec = (performance.now() - t0) / 1000;
+  if (result.status === "non-finite") {
+    model.dispose();
+    throw new InputError(result.message);
+  }
+  const release = ctx.str("release");
+  if (release) {
+    const best = `${out}/best.safetensors`;
+    const from = (await Deno.stat(best).catch(() => null)) ? best : `${out}/last.safetensors`;
+    const { loadCheckpoint } = await import("../models/checkpoint.ts");
+    const loaded = await loadCheckpoint(model, from);
+    tf.dispose(Object.values(loaded.optimizer));
+    await saveCheckpoint(model, release, {
+      provenance: prov,
+      backend: describeBackend(info),
+      data: describeSource(src),
+      training: loaded.metadata.training,
+      source_checkpoint: from,
+    });
+    ctx.progress(`released ${from} as ${release}`);
+  }
+  model.dispose();
+  ctx.out(`${result.message}; best validation PSNR ${result.bestValPsnr?.toFixed(2) ?? "-"} dB`);
+  return { ...result, wallSec, out, backend: describeBackend(info) };
+}
+
+if (import.meta.main) runCommand(TRAIN_SPEC, main);
