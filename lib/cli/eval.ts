@@ -1,0 +1,147 @@
+/**
+ * `deno task eval`: PSNR and SSIM of a model over a dataset's test split, per image and
+ * on average, with the blurry input as the baseline, warm time per image and peak memory.
+ */
+import { type CommandSpec, type Context, InputError, runCommand, UsageError } from "./common.ts";
+import { describeBackend } from "../backend.ts";
+import { loadPair } from "../data/gopro.ts";
+import { GOPRO_BLURS, type GoProBlur } from "../data/gopro.ts";
+import { writeImage } from "../data/image_io.ts";
+import { type EvalPair, evaluate } from "../eval/evaluate.ts";
+import { type DataSource, describeSource, listPairs } from "../train/data.ts";
+import { MODEL_OPTIONS, modelFromArgs, tileFromArgs } from "./model_args.ts";
+import { provenance, writeJsonAtomic } from "./provenance.ts";
+
+export const EVAL_SPEC: CommandSpec = {
+  name: "eval",
+  summary: "Evaluate a model (PSNR, SSIM, time, peak memory) on a dataset's test split.",
+  usage: "",
+  positionals: { max: 0 },
+  options: {
+    ...MODEL_OPTIONS,
+    benchmark: {
+      type: "string",
+      valueName: "NAME",
+      default: "synth-v1",
+      description: "synthetic benchmark under data/benchmarks/",
+    },
+    blur: {
+      type: "string",
+      valueName: "KIND",
+      default: "blur_gamma",
+      description: "benchmark's blurred images: blur_gamma or blur",
+    },
+    gopro: { type: "string", valueName: "PATH", description: "evaluate on GOPRO_Large at PATH" },
+    "gopro-variant": {
+      type: "string",
+      valueName: "KIND",
+      description: "blur or blur_gamma (with --gopro)",
+    },
+    pairs: { type: "string", valueName: "DIR", description: "evaluate on DIR/{blur,sharp}/" },
+    limit: { type: "string", valueName: "N", description: "only the first N pairs" },
+    write: { type: "string", valueName: "DIR", description: "write the deblurred images to DIR" },
+    results: {
+      type: "string",
+      valueName: "PATH",
+      description: "write the evaluation JSON (with provenance) to PATH",
+    },
+  },
+  details: `PSNR and SSIM follow scikit-image (data range 1; SSIM with an 11-tap Gaussian window,
+sigma 1.5, mean over RGB), on the prediction clipped to [0, 1], against the sharp image.
+examples:
+  deno task eval --json
+  deno task eval --checkpoint results/checkpoints/nah-small.safetensors --limit 20
+  deno task eval --gopro ~/GOPRO_Large --gopro-variant blur --model svrnn`,
+};
+
+function source(ctx: Context): DataSource {
+  const gopro = ctx.str("gopro"), pairs = ctx.str("pairs");
+  if (gopro && pairs) throw new UsageError("give one of --gopro and --pairs, not both");
+  if (gopro) {
+    const v = ctx.str("gopro-variant");
+    if (!v || !GOPRO_BLURS.includes(v as GoProBlur)) {
+      throw new UsageError(`--gopro needs --gopro-variant blur or blur_gamma, got "${v ?? ""}"`);
+    }
+    return { kind: "gopro", root: gopro, blur: v as GoProBlur };
+  }
+  if (pairs) return { kind: "pairs", root: pairs };
+  const name = ctx.str("benchmark")!;
+  return {
+    kind: "benchmark",
+    name,
+    root: `data/benchmarks/${name}`,
+    blur: ctx.choice("blur", GOPRO_BLURS, "blur_gamma"),
+  };
+}
+
+async function main(ctx: Context) {
+  const src = source(ctx);
+  const limit = ctx.int("limit", undefined, 1);
+  const refs = (await listPairs(src, "test").catch((e) => {
+    if (src.kind === "benchmark" && e instanceof InputError) {
+      throw new InputError(
+        `benchmark ${src.name} not found at ${src.root}: run \`deno task data benchmark\``,
+      );
+    }
+    throw e;
+  })).slice(0, limit);
+  const { model, weights, backend } = await modelFromArgs(ctx);
+  const pairs: EvalPair[] = refs.map((r) => {
+    let loaded: ReturnType<typeof loadPair> | null = null;
+    const get = () => (loaded ??= loadPair(r));
+    return {
+      name: r.sequence ? `${r.sequence}/${r.frame}` : r.frame,
+      blurry: async () => (await get()).blur,
+      sharp: async () => (await get()).sharp,
+    };
+  });
+  ctx.progress(
+    `${model.name} (${weights}) on ${describeSource(src)}: ${pairs.length} pairs, ${
+      describeBackend(backend)
+    }`,
+  );
+  const write = ctx.str("write");
+  const firstRef = refs[0];
+  const probe = firstRef ? await loadPair(firstRef) : null;
+  const tile = tileFromArgs(ctx, probe ? probe.blur.width * probe.blur.height : 0);
+  const { perImage, summary } = await evaluate(model, pairs, {
+    tile,
+    onPrediction: write
+      ? async (name, img) =>
+        void await writeImage(`${write}/${name.replace(/\.(jpe?g)$/i, ".png")}`, img)
+      : undefined,
+    onImage: (s, k, n) =>
+      ctx.progress(
+        `[${k}/${n}] ${s.name}: ${s.psnr.toFixed(2)} dB (input ${s.inputPsnr.toFixed(2)}), SSIM ${
+          s.ssim.toFixed(4)
+        }`,
+      ),
+  });
+  model.dispose();
+  const result = {
+    model: model.name,
+    weights,
+    params: model.paramCount(),
+    data: describeSource(src),
+    backend: describeBackend(backend),
+    tile,
+    metrics:
+      "PSNR (data range 1) and SSIM (scikit-image, Gaussian 11/1.5) of the clipped prediction",
+    summary,
+    perImage,
+    provenance: await provenance(`deno task eval ${Deno.args.join(" ")}`),
+  };
+  const resultsPath = ctx.str("results");
+  if (resultsPath) await writeJsonAtomic(resultsPath, result);
+  ctx.out(
+    `${model.name}: PSNR ${summary.meanPsnr.toFixed(2)} dB (input ${
+      summary.meanInputPsnr.toFixed(2)
+    }, ` +
+      `gain ${summary.gainPsnr.toFixed(2)}), SSIM ${summary.meanSsim.toFixed(4)} ` +
+      `(input ${summary.meanInputSsim.toFixed(4)}) over ${summary.images} images; ` +
+      `${summary.warmMsPerImage.toFixed(0)} ms/image warm`,
+  );
+  return result;
+}
+
+if (import.meta.main) runCommand(EVAL_SPEC, main);

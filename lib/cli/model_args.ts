@@ -1,0 +1,107 @@
+/**
+ * The model options shared by `eval` and `deblur`: --model, --checkpoint, --backend,
+ * --tile, --overlap. With neither --model nor --checkpoint, the shipped svrnn-small.
+ */
+import type { Context, OptionSpec } from "./common.ts";
+import { InputError, UsageError } from "./common.ts";
+import { type BackendInfo, initBackend, isBackendChoice } from "../backend.ts";
+import type { DeblurModel } from "../models/model.ts";
+import { createModel, MODEL_NAMES } from "../models/registry.ts";
+import { loadModel } from "../models/checkpoint.ts";
+import type { TileOptions } from "../eval/tiled.ts";
+
+export const SHIPPED = (name: string) => `results/checkpoints/${name}.safetensors`;
+export const DEFAULT_MODEL = "svrnn-small";
+
+export const MODEL_OPTIONS: Record<string, OptionSpec> = {
+  model: {
+    type: "string",
+    valueName: "NAME",
+    description: `registered model; its shipped checkpoint ${
+      SHIPPED("NAME")
+    } is used when it exists`,
+  },
+  checkpoint: { type: "string", valueName: "PATH", description: "safetensors checkpoint to load" },
+  backend: {
+    type: "string",
+    valueName: "NAME",
+    default: "auto",
+    description: "auto, cpu, wasm, webgpu",
+  },
+  tile: {
+    type: "string",
+    valueName: "N",
+    default: "auto",
+    description: "tile side for large images (0 = whole image; auto: 512 above 2 megapixels)",
+  },
+  overlap: { type: "string", valueName: "N", default: "32", description: "tile overlap in pixels" },
+};
+
+/** Pixels above which "auto" tiling starts (a 1920x1080 image still runs whole). */
+export const AUTO_TILE_PIXELS = 2_100_000;
+
+export interface LoadedModel {
+  model: DeblurModel;
+  /** Where the weights came from: a checkpoint path, or "random init". */
+  weights: string;
+  backend: BackendInfo;
+}
+
+async function exists(path: string): Promise<boolean> {
+  return await Deno.stat(path).then(() => true, () => false);
+}
+
+export async function modelFromArgs(ctx: Context): Promise<LoadedModel> {
+  const backendArg = ctx.str("backend")!;
+  if (!isBackendChoice(backendArg)) {
+    throw new UsageError(`--backend must be auto, cpu, wasm or webgpu, got "${backendArg}"`);
+  }
+  const name = ctx.str("model");
+  if (name !== undefined && !MODEL_NAMES.includes(name)) {
+    throw new UsageError(`unknown model "${name}" (one of ${MODEL_NAMES.join(", ")})`);
+  }
+  let checkpoint = ctx.str("checkpoint");
+  if (checkpoint !== undefined && !(await exists(checkpoint))) {
+    throw new InputError(`checkpoint not found: ${checkpoint}`);
+  }
+  if (checkpoint === undefined) {
+    const shipped = SHIPPED(name ?? DEFAULT_MODEL);
+    if (await exists(shipped)) checkpoint = shipped;
+    else if (name === undefined) {
+      throw new InputError(
+        `no shipped model at ${shipped}: pass --checkpoint PATH or --model NAME`,
+      );
+    }
+  }
+  const backend = await initBackend(backendArg);
+  if (!checkpoint) {
+    ctx.warn(`${name}: no checkpoint, using randomly initialised weights`);
+    return { model: createModel(name!), weights: "random init", backend };
+  }
+  try {
+    const { model } = await loadModel(checkpoint);
+    if (name !== undefined && model.name !== name) {
+      model.dispose();
+      throw new InputError(`${checkpoint} holds model ${model.name}, not ${name}`);
+    }
+    return { model, weights: checkpoint, backend };
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    throw new InputError((e as Error).message);
+  }
+}
+
+/** Tiling for an image of `pixels` pixels from --tile/--overlap. */
+export function tileFromArgs(ctx: Context, pixels: number): TileOptions {
+  const raw = ctx.str("tile")!;
+  const overlap = ctx.int("overlap", 32, 0);
+  if (raw === "auto") return { tile: pixels > AUTO_TILE_PIXELS ? 512 : 0, overlap };
+  const tile = Number(raw);
+  if (!Number.isInteger(tile) || tile < 0) {
+    throw new UsageError(`--tile must be "auto" or a non-negative integer, got "${raw}"`);
+  }
+  if (tile > 0 && overlap * 2 >= tile) {
+    throw new UsageError(`--overlap must be less than half of --tile, got ${overlap} for ${tile}`);
+  }
+  return { tile, overlap };
+}
