@@ -1,0 +1,150 @@
+/**
+ * The "native" tfjs backend: tfjs-backend-cpu's MathBackendCPU under another name, with
+ * every cpu kernel available to it and the convolution and matrix-product kernels
+ * replaced by OpenBLAS calls through Deno's FFI (kernels.ts).
+ *
+ * Usage: `await initNativeBackend()` (opens OpenBLAS, registers, selects the backend),
+ * or `registerNativeBackend()` then `tf.setBackend("native")`. Both throw one clear Error
+ * (NativeUnavailableError) when OpenBLAS or FFI is unavailable; nothing else changes then.
+ *
+ * Deno-only, and imported only from lib/native and Deno entry points: lib/ops and
+ * lib/models never import it, so the browser build is untouched.
+ */
+import * as tf from "@tensorflow/tfjs";
+import "../ops/gate_rnn.ts"; // registers the gate-recurrent kernels for "cpu" (shared below)
+// Fixes cpu kernels the kit trains through (ResizeBilinearGrad with half-pixel centres and
+// non-square images) and adds DepthToSpace's gradient; "native" runs the cpu kernels.
+import "../ops/wasm_train_kernels.ts";
+import { type Blas, loadBlas, NativeUnavailableError } from "./blas.ts";
+import { cpuKernel, NATIVE_KERNELS, nativeSettings } from "./kernels.ts";
+import { JS_KERNELS } from "./js_kernels.ts";
+
+export { NativeUnavailableError };
+
+export const NATIVE_BACKEND = "native";
+
+export interface NativeInfo {
+  /** The OpenBLAS file opened, e.g. "libopenblas.so.0". */
+  library: string;
+  /** OpenBLAS threads in use. */
+  threads: number;
+  /** OpenBLAS's build line and the kernel it picked, e.g. "OpenBLAS 0.3.21 ... (SkylakeX)". */
+  openblas: string;
+  /** OpenBLAS threading model: "pthreads", "openmp" or "sequential". */
+  parallel: string;
+}
+
+export interface NativeOptions {
+  /** OpenBLAS threads (default navigator.hardwareConcurrency). */
+  threads?: number;
+  /** Scratch budget of one convolution chunk, bytes (default 8 MiB). */
+  chunkBytes?: number;
+}
+
+/** Every kernel "native" has of its own: OpenBLAS ones, then faster TypeScript ones. */
+const OWN_KERNELS: Readonly<Record<string, tf.KernelFunc>> = { ...NATIVE_KERNELS, ...JS_KERNELS };
+
+/** Kernel names overridden with OpenBLAS implementations. */
+export const NATIVE_KERNEL_NAMES: readonly string[] = Object.keys(NATIVE_KERNELS);
+
+/** Kernel names overridden with faster TypeScript than the cpu backend's. */
+export const JS_KERNEL_NAMES: readonly string[] = Object.keys(JS_KERNELS);
+
+/**
+ * A kernel that runs the cpu backend's kernel of the same name, looked up at call time, so
+ * a cpu kernel replaced later (lib/ops does that for fixes) is the one used here too.
+ */
+function sharedCpuKernel(name: string): tf.KernelFunc {
+  return (args) => cpuKernel(name)(args);
+}
+
+/** Registers, for "native", every cpu kernel it does not have yet; returns how many. */
+export function syncCpuKernels(): number {
+  let added = 0;
+  for (const k of tf.getKernelsForBackend("cpu")) {
+    if (tf.getKernel(k.kernelName, NATIVE_BACKEND) !== undefined) continue;
+    const own = OWN_KERNELS[k.kernelName];
+    tf.registerKernel({
+      kernelName: k.kernelName,
+      backendName: NATIVE_BACKEND,
+      kernelFunc: own ?? sharedCpuKernel(k.kernelName),
+    });
+    added++;
+  }
+  for (const [kernelName, kernelFunc] of Object.entries(OWN_KERNELS)) {
+    if (tf.getKernel(kernelName, NATIVE_BACKEND) === undefined) {
+      tf.registerKernel({ kernelName, backendName: NATIVE_BACKEND, kernelFunc });
+      added++;
+    }
+  }
+  return added;
+}
+
+function describe(blas: Blas): NativeInfo {
+  return {
+    library: blas.library,
+    threads: blas.threads(),
+    openblas: `${blas.config}${blas.core ? ` (${blas.core})` : ""}`,
+    parallel: blas.parallel,
+  };
+}
+
+/**
+ * Opens OpenBLAS and registers the "native" backend and its kernels (idempotent; later
+ * calls add cpu kernels registered since). Does not select the backend. Throws
+ * NativeUnavailableError with install instructions when OpenBLAS cannot be opened.
+ */
+export function registerNativeBackend(options: NativeOptions = {}): NativeInfo {
+  const blas = loadBlas(options.threads);
+  nativeSettings.blas = blas;
+  if (options.chunkBytes !== undefined) {
+    if (!(options.chunkBytes >= 4096)) {
+      throw new Error(`native backend: chunkBytes must be >= 4096, got ${options.chunkBytes}`);
+    }
+    nativeSettings.chunkBytes = options.chunkBytes;
+  }
+  if (tf.findBackendFactory(NATIVE_BACKEND) === null) {
+    const cpuFactory = tf.findBackendFactory("cpu");
+    if (cpuFactory === null) {
+      throw new Error(
+        "native backend: tfjs-backend-cpu is not registered (import @tensorflow/tfjs)",
+      );
+    }
+    // Priority 0: never picked by tfjs on its own; only when asked for by name.
+    tf.registerBackend(NATIVE_BACKEND, cpuFactory, 0);
+  }
+  syncCpuKernels();
+  return describe(blas);
+}
+
+/**
+ * Opens OpenBLAS, registers the "native" backend and makes it the current tfjs backend.
+ * Throws NativeUnavailableError (one line: what failed and how to install OpenBLAS) when
+ * the library cannot be opened or Deno lacks --allow-ffi; the current backend is then
+ * unchanged.
+ */
+export async function initNativeBackend(options: NativeOptions = {}): Promise<NativeInfo> {
+  const info = registerNativeBackend(options);
+  const ok = await tf.setBackend(NATIVE_BACKEND);
+  if (!ok) throw new Error("native backend: tfjs could not initialise it");
+  await tf.ready();
+  return info;
+}
+
+/** True when OpenBLAS can be opened here (the reason is discarded). */
+export function nativeAvailable(): boolean {
+  try {
+    loadBlas();
+    return true;
+  } catch (e) {
+    if (e instanceof NativeUnavailableError) return false;
+    throw e;
+  }
+}
+
+/** One line for logs and provenance, e.g. "native (OpenBLAS 0.3.21 ..., 2 threads)". */
+export function describeNative(info: NativeInfo): string {
+  return `native (${info.openblas}, ${info.parallel}, ${info.threads} thread${
+    info.threads === 1 ? "" : "s"
+  }; other ops: tfjs cpu)`;
+}
