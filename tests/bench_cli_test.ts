@@ -22,6 +22,8 @@ async function run(args: string[]) {
 Deno.test("bench: writes gate_rnn.json with every implementation, pass and provenance", async () => {
   const dir = await Deno.makeTempDir();
   const { code, stdout } = await run([
+    "--only",
+    "gate_rnn",
     "--backends",
     "cpu,wasm",
     "--shape",
@@ -34,7 +36,7 @@ Deno.test("bench: writes gate_rnn.json with every implementation, pass and prove
   ]);
   assert.equal(code, 0);
   const file = JSON.parse(await Deno.readTextFile(`${dir}/gate_rnn.json`));
-  assert.deepEqual(JSON.parse(stdout), file);
+  assert.deepEqual(JSON.parse(stdout).gate_rnn, file);
   assert.match(file.provenance.commit, /^[0-9a-f]{40}$|^unknown$/);
   const keys = file.records.map((r: { implementation: string; backend: string; pass: string }) =>
     `${r.implementation}/${r.backend}/${r.pass}`
@@ -53,9 +55,30 @@ Deno.test("bench: writes gate_rnn.json with every implementation, pass and prove
   await Deno.remove(dir, { recursive: true });
 });
 
+Deno.test("bench: conv_grad writes forward, input- and filter-gradient times per layer", async () => {
+  const dir = await Deno.makeTempDir();
+  const { code } = await run([
+    "--only",
+    "conv_grad",
+    "--layers",
+    "convd1_2",
+    "--reps",
+    "1",
+    "--out",
+    dir,
+  ]);
+  assert.equal(code, 0);
+  const file = JSON.parse(await Deno.readTextFile(`${dir}/conv_grad.json`));
+  assert.equal(file.records.length, 1);
+  const r = file.records[0];
+  assert.equal(r.layer, "convd1_2");
+  for (const k of ["forwardMs", "inputGradMs", "filterGradMs"]) assert.ok(r[k] > 0, k);
+  await Deno.remove(dir, { recursive: true });
+});
+
 Deno.test("bench: a bad --shape is one clear line and exit code 2", async () => {
   const { code, stderr } = await run(["--shape", "1,2,3"]);
   assert.equal(code, 2);
   assert.equal(stderr.trim().split("\n").length, 1);
-  assert.match(stderr, /--shape must be four positive integers/);
+  assert.match(stderr, /^bench: error: --shape must be four positive integers/);
 });
