@@ -106,6 +106,11 @@ export async function initBackend(choice?: BackendChoice): Promise<BackendInfo> 
   const ok = await tf.setBackend(name);
   if (!ok) throw new Error(`backend ${name}: tfjs could not initialise it`);
   await tf.ready();
+  if (name === "cpu") {
+    // The cpu backend greets its first tensor under Deno (IS_NODE) with advice to install
+    // tfjs-node, which does not apply here; mark the greeting as done.
+    (tf.backend() as unknown as { firstUse: boolean }).firstUse = false;
+  }
   return {
     name,
     requested,
