@@ -1,0 +1,245 @@
+/**
+ * `deno task ablate`: trains every ablation variant of svrnn-small with the same budget
+ * (same data, patches, steps, recipe and seed), evaluates each on the benchmark's test
+ * split, and writes results/ablations.json. Each variant trains in its own run folder and
+ * is skipped when its evaluation exists, so an interrupted ablation resumes where it was.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { type CommandSpec, type Context, InputError, runCommand, UsageError } from "./common.ts";
+import { describeBackend, initBackend, isBackendChoice } from "../backend.ts";
+import { createModel, listModels, MODEL_NAMES } from "../models/registry.ts";
+import { loadCheckpoint } from "../models/checkpoint.ts";
+import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from "../train/config.ts";
+import { train } from "../train/trainer.ts";
+import { type DataSource, describeSource, listPairs, makeTrainData } from "../train/data.ts";
+import { GOPRO_BLURS } from "../data/gopro.ts";
+import { loadPair } from "../data/gopro.ts";
+import { type EvalPair, evaluate } from "../eval/evaluate.ts";
+import { provenance, writeJsonAtomic } from "./provenance.ts";
+
+/** The variants of the ablation study, each a registered config of the same code. */
+export const ABLATION_VARIANTS = [
+  "svrnn-small",
+  "svrnn-small-invariant",
+  "svrnn-small-fixed",
+  "svrnn-small-nofuse",
+  "svrnn-small-1dir",
+  "svrnn-small-2dir",
+  "svrnn-small-1block",
+  "svrnn-small-2block",
+  "svrnn-small-3block",
+  "cnn-small",
+];
+
+export const ABLATE_SPEC: CommandSpec = {
+  name: "ablate",
+  summary:
+    "Train and evaluate every ablation variant with the same budget; write results/ablations.json.",
+  usage: "",
+  positionals: { max: 0 },
+  options: {
+    variants: {
+      type: "string",
+      valueName: "LIST",
+      description: `comma-separated model names (default: ${ABLATION_VARIANTS.join(",")})`,
+    },
+    benchmark: {
+      type: "string",
+      valueName: "NAME",
+      default: "synth-v1",
+      description: "synthetic benchmark",
+    },
+    blur: {
+      type: "string",
+      valueName: "KIND",
+      default: "blur_gamma",
+      description: "blur_gamma or blur",
+    },
+    steps: {
+      type: "string",
+      valueName: "N",
+      default: "600",
+      description: "training steps per variant",
+    },
+    batch: { type: "string", valueName: "N", default: "8", description: "patches per step" },
+    patch: { type: "string", valueName: "N", default: "64", description: "patch side" },
+    lr: {
+      type: "string",
+      valueName: "X",
+      default: "1e-3",
+      description: "base learning rate (poly^2 decay)",
+    },
+    seed: {
+      type: "string",
+      valueName: "N",
+      default: "0",
+      description: "seed of init and sampling",
+    },
+    "eval-images": {
+      type: "string",
+      valueName: "N",
+      default: "88",
+      description: "test images evaluated",
+    },
+    runs: {
+      type: "string",
+      valueName: "DIR",
+      default: "runs/ablations",
+      description: "run folders",
+    },
+    out: {
+      type: "string",
+      valueName: "PATH",
+      default: "results/ablations.json",
+      description: "results file",
+    },
+    backend: {
+      type: "string",
+      valueName: "NAME",
+      default: "wasm",
+      description: "auto, cpu, wasm, webgpu",
+    },
+  },
+  details: `Every variant sees the same batches (same seed) for the same number of steps; the table
+reports test PSNR/SSIM, parameters and training wall time. Quick check:
+  deno task ablate --benchmark synth-v1-quick --steps 5 --batch 2 --patch 32 --eval-images 2 --out /tmp/a.json`,
+};
+
+async function main(ctx: Context) {
+  const variants = ctx.str("variants")?.split(",") ?? ABLATION_VARIANTS;
+  for (const v of variants) {
+    if (!MODEL_NAMES.includes(v)) throw new UsageError(`unknown model "${v}" in --variants`);
+  }
+  const backendArg = ctx.str("backend")!;
+  if (!isBackendChoice(backendArg)) throw new UsageError(`unknown backend "${backendArg}"`);
+  const name = ctx.str("benchmark")!;
+  const src: DataSource = {
+    kind: "benchmark",
+    name,
+    root: `data/benchmarks/${name}`,
+    blur: ctx.choice("blur", GOPRO_BLURS, "blur_gamma"),
+  };
+  const cfg: TrainConfig = {
+    ...DEFAULT_TRAIN_CONFIG,
+    steps: ctx.int("steps", 600, 1),
+    batchSize: ctx.int("batch", 8, 1),
+    patchSize: ctx.int("patch", 64, 8),
+    learningRate: ctx.num("lr", 1e-3, 0),
+    seed: ctx.int("seed", 0, 0),
+    logEvery: 10,
+    valEvery: 0,
+    checkpointEvery: 100,
+  };
+  const runsDir = ctx.str("runs")!;
+  const trainPairs = await listPairs(src, "train").catch(() => {
+    throw new InputError(
+      `benchmark ${name} not found at ${src.root}: run \`deno task data benchmark\``,
+    );
+  });
+  const testRefs = (await listPairs(src, "test")).slice(0, ctx.int("eval-images", 88, 1));
+  const info = await initBackend(backendArg);
+  const prov = await provenance(`deno task ablate ${Deno.args.join(" ")}`.trim());
+  const descriptions = new Map(listModels().map((m) => [m.name, m.description]));
+  const rows = [];
+  for (const [i, variant] of variants.entries()) {
+    const dir = `${runsDir}/${variant}`;
+    const evalPath = `${dir}/eval.json`;
+    const done = await Deno.readTextFile(evalPath).then(JSON.parse, () => null);
+    if (done && done.steps === cfg.steps && done.benchmark === name) {
+      ctx.progress(`[${i + 1}/${variants.length}] ${variant}: done earlier (${evalPath})`);
+      rows.push(done);
+      continue;
+    }
+    const model = createModel(variant, { seed: cfg.seed });
+    const data = await makeTrainData({
+      train: trainPairs,
+      validation: [],
+      batchSize: cfg.batchSize,
+      patchSize: cfg.patchSize,
+      seed: cfg.seed,
+      valCrop: 256,
+    });
+    ctx.progress(
+      `[${
+        i + 1
+      }/${variants.length}] ${variant}: ${model.paramCount()} parameters, ${cfg.steps} steps`,
+    );
+    const t0 = performance.now();
+    let lastLog = 0;
+    const result = await train({
+      config: { ...cfg, model: variant },
+      model,
+      data,
+      outDir: dir,
+      metadata: { provenance: prov, data: describeSource(src) },
+      onLog: (r, total) => {
+        if (r.kind === "train" && performance.now() - lastLog > 10_000) {
+          lastLog = performance.now();
+          ctx.progress(`  ${variant} step ${r.step}/${total} loss ${r.loss!.toFixed(3)}`);
+        }
+      },
+    });
+    if (result.status !== "done") throw new InputError(`${variant}: ${result.message}`);
+    const trainSec = (performance.now() - t0) / 1000;
+    // Evaluate the final weights (last.safetensors holds exactly them).
+    const loaded = await loadCheckpoint(model, `${dir}/last.safetensors`);
+    tf.dispose(Object.values(loaded.optimizer));
+    const pairs: EvalPair[] = testRefs.map((r) => {
+      let p: ReturnType<typeof loadPair> | null = null;
+      return {
+        name: `${r.sequence}/${r.frame}`,
+        blurry: async () => (await (p ??= loadPair(r))).blur,
+        sharp: async () => (await (p ??= loadPair(r))).sharp,
+      };
+    });
+    const { perImage, summary } = await evaluate(model, pairs);
+    const log = (await Deno.readTextFile(`${dir}/log.jsonl`)).trim().split("\n").map((l) =>
+      JSON.parse(l)
+    ).filter((r) => r.kind === "train").map((r) => ({ step: r.step, loss: r.loss }));
+    const row = {
+      model: variant,
+      description: descriptions.get(variant),
+      params: model.paramCount(),
+      benchmark: name,
+      steps: cfg.steps,
+      patches: cfg.steps * cfg.batchSize,
+      trainSec: result.resumedFrom > 0 ? null : trainSec,
+      summary,
+      perImage: perImage.map((s) => ({
+        name: s.name,
+        psnr: s.psnr,
+        ssim: s.ssim,
+        inputPsnr: s.inputPsnr,
+      })),
+      loss: log,
+    };
+    await writeJsonAtomic(evalPath, row);
+    rows.push(row);
+    ctx.progress(
+      `  ${variant}: PSNR ${summary.meanPsnr.toFixed(2)} dB (input ${
+        summary.meanInputPsnr.toFixed(2)
+      }), SSIM ${summary.meanSsim.toFixed(4)}`,
+    );
+    model.dispose();
+  }
+  const out = {
+    description:
+      "Ablations of svrnn-small, every variant trained with the same budget and evaluated on the test split",
+    data: describeSource(src),
+    recipe: cfg,
+    backend: describeBackend(info),
+    provenance: prov,
+    variants: rows,
+  };
+  await writeJsonAtomic(ctx.str("out")!, out);
+  ctx.out(
+    rows.map((r) =>
+      `${r.model.padEnd(24)} ${String(r.params).padStart(8)} params  PSNR ${
+        r.summary.meanPsnr.toFixed(2)
+      }  SSIM ${r.summary.meanSsim.toFixed(4)}`
+    ).join("\n"),
+  );
+  return out;
+}
+
+if (import.meta.main) runCommand(ABLATE_SPEC, main);
