@@ -77,6 +77,7 @@ function source(ctx: Context): DataSource {
 async function main(ctx: Context) {
   const src = source(ctx);
   const limit = ctx.int("limit", undefined, 1);
+  const { model, weights, backend } = await modelFromArgs(ctx);
   const refs = (await listPairs(src, "test").catch((e) => {
     if (src.kind === "benchmark" && e instanceof InputError) {
       throw new InputError(
@@ -85,7 +86,6 @@ async function main(ctx: Context) {
     }
     throw e;
   })).slice(0, limit);
-  const { model, weights, backend } = await modelFromArgs(ctx);
   const pairs: EvalPair[] = refs.map((r) => {
     let loaded: ReturnType<typeof loadPair> | null = null;
     const get = () => (loaded ??= loadPair(r));

@@ -1,0 +1,73 @@
+/**
+ * The CLI contract for train, eval, deblur, ablate and bench: bad arguments and bad files
+ * give one line on stderr naming the value or file at fault, exit code 2, no stack trace;
+ * --help prints usage and exits 0. (metrics, blur, data: tests/cli_data_test.ts.)
+ */
+import assert from "node:assert/strict";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+
+async function task(name: string, args: string[]) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `${ROOT}lib/cli/${name}.ts`, ...args],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return {
+    code: out.code,
+    stdout: new TextDecoder().decode(out.stdout),
+    stderr: new TextDecoder().decode(out.stderr).trim(),
+  };
+}
+
+const CASES: [string, string[], RegExp][] = [
+  ["train", ["--model", "nope"], /unknown model "nope"/],
+  ["train", ["--steps", "-3"], /steps/],
+  ["train", ["--gopro", "/nonexistent/GOPRO"], /--gopro-variant/],
+  ["train", ["--gopro", "/nonexistent/GOPRO", "--gopro-variant", "blur"], /\/nonexistent\/GOPRO/],
+  ["train", ["--benchmark", "no-such-benchmark"], /no-such-benchmark.*deno task data benchmark/],
+  ["train", ["--bogus"], /bogus/],
+  ["eval", ["--checkpoint", "/nonexistent.safetensors"], /\/nonexistent\.safetensors/],
+  ["eval", ["--backend", "tpu"], /--backend must be/],
+  ["deblur", ["/nonexistent.png", "/tmp/out.png"], /input not found: \/nonexistent\.png/],
+  ["deblur", ["README.md", "/tmp/out.txt"], /output must end in \.png/],
+  ["deblur", ["only-one-arg"], /expected 2 argument/],
+  ["ablate", ["--variants", "svrnn-small,nope"], /unknown model "nope"/],
+  ["bench", ["--only", "everything"], /unknown benchmark "everything"/],
+];
+
+for (const [name, args, message] of CASES) {
+  Deno.test(`${name} ${args.join(" ")}: one clear line, exit code 2`, async () => {
+    const { code, stderr } = await task(name, args);
+    assert.equal(code, 2, stderr);
+    const lines = stderr.split("\n").filter((l) => !/XDG_RUNTIME_DIR/.test(l));
+    assert.equal(lines.length, 1, `expected one line, got:\n${stderr}`);
+    assert.match(lines[0], new RegExp(`^${name}: error: `));
+    assert.match(lines[0], message);
+    assert.doesNotMatch(stderr, /^\s+at /m);
+  });
+}
+
+Deno.test("deblur: a corrupt image file is named in one line, exit code 2", async () => {
+  const dir = await Deno.makeTempDir();
+  await Deno.writeFile(`${dir}/bad.png`, new Uint8Array([0x89, 0x50, 0x4e, 0x47, 1, 2, 3]));
+  const { code, stderr } = await task("deblur", [
+    `${dir}/bad.png`,
+    `${dir}/out.png`,
+    "--model",
+    "cnn-small",
+  ]);
+  assert.equal(code, 2, stderr);
+  assert.match(stderr, /bad\.png/);
+  assert.equal(stderr.split("\n").filter((l) => !/XDG_RUNTIME_DIR|random/.test(l)).length, 1);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("train, eval, deblur, ablate, bench: --help prints usage and exits 0", async () => {
+  for (const name of ["train", "eval", "deblur", "ablate", "bench"]) {
+    const { code, stdout } = await task(name, ["--help"]);
+    assert.equal(code, 0);
+    assert.match(stdout, new RegExp(`^usage: deno task ${name}`));
+  }
+});
