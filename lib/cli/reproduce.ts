@@ -1,0 +1,235 @@
+/**
+ * `deno task reproduce`: executes every notebook in notebooks/ in order, headlessly, with
+ * Jupyter and the Deno kernel, stores each with its outputs, and so regenerates
+ * results/figures and results/tables (the notebooks write them). Sets up Jupyter and the
+ * project-local kernelspec on first run (lib/notebooks/jupyter.ts).
+ */
+import { type CommandSpec, runCommand, toJson, UsageError } from "./common.ts";
+import { repoRoot } from "../notebooks/env.ts";
+import {
+  ensureJupyter,
+  JupyterSetupError,
+  type NotebookReport,
+  runNotebook,
+} from "../notebooks/jupyter.ts";
+import { InputError } from "../data/errors.ts";
+
+const spec: CommandSpec = {
+  name: "reproduce",
+  summary:
+    "Execute every notebook (notebooks/*.ipynb, in order) with the Deno Jupyter kernel, store them " +
+    "with outputs and regenerate results/figures and results/tables.",
+  usage: "",
+  positionals: { max: 0 },
+  options: {
+    only: {
+      type: "string",
+      multiple: true,
+      valueName: "NAME",
+      description:
+        "run only notebooks whose name starts with NAME (e.g. 01 or 01_iir_derivation); repeatable",
+    },
+    full: {
+      type: "boolean",
+      description: "retrain everything instead of using shipped models and stored results (slow)",
+    },
+    quick: {
+      type: "boolean",
+      description: "quick mode (seconds per notebook, fixtures only); writes to a temporary folder",
+    },
+    out: {
+      type: "string",
+      valueName: "DIR",
+      description:
+        "write executed notebooks to DIR/notebooks and results to DIR/results (default: in place; " +
+        "with --quick: a new temporary folder)",
+    },
+    timeout: {
+      type: "string",
+      valueName: "SECONDS",
+      default: "1800",
+      description: "time limit per cell",
+    },
+    "no-install": {
+      type: "boolean",
+      description: "fail instead of installing Jupyter when it is missing",
+    },
+  },
+  details: `Jupyter comes from the project's .venv, the system python3, or is installed on first run
+(Debian packages via apt-get, else pip into .venv). The kernelspec svrnn-deno is written to
+.jupyter/ (git-ignored) and points at the deno running this command.
+
+A notebook fails when a cell raises or a code cell shows no output (cells tagged no-output
+excepted). The executed notebook is saved either way. Exit code 1 if any notebook failed.
+
+examples:
+  deno task reproduce                 # all notebooks, in place
+  deno task reproduce --only 01       # notebooks/01_*.ipynb only
+  deno task reproduce --quick --json  # smoke test into a temporary folder`,
+};
+
+interface Summary {
+  ok: boolean;
+  quick: boolean;
+  full: boolean;
+  jupyter: { python: string; source: string; kernel: string };
+  notebooksDir: string;
+  resultsDir: string;
+  notebooks: {
+    name: string;
+    ok: boolean;
+    seconds: number;
+    cells: number;
+    failures: string[];
+    output: string;
+  }[];
+  figures: string[];
+  tables: string[];
+  seconds: number;
+}
+
+async function listNotebooks(dir: string): Promise<string[]> {
+  const names: string[] = [];
+  try {
+    for await (const e of Deno.readDir(dir)) {
+      if (e.isFile && e.name.endsWith(".ipynb") && !e.name.startsWith(".")) names.push(e.name);
+    }
+  } catch {
+    throw new InputError(`no notebooks folder at ${dir}`);
+  }
+  return names.sort().map((n) => n.replace(/\.ipynb$/, ""));
+}
+
+/** Files under `dir` modified at or after `since` (ms), as paths relative to `base`. */
+async function newerFiles(dir: string, since: number, base: string): Promise<string[]> {
+  const out: string[] = [];
+  try {
+    for await (const e of Deno.readDir(dir)) {
+      if (!e.isFile || e.name.startsWith(".") || e.name === "plotly.min.js") continue;
+      const st = await Deno.stat(`${dir}/${e.name}`);
+      if ((st.mtime?.getTime() ?? 0) >= since - 1000) {
+        out.push(`${dir}/${e.name}`.replace(`${base}/`, ""));
+      }
+    }
+  } catch { /* folder not written */ }
+  return out.sort();
+}
+
+if (import.meta.main) {
+  runCommand(spec, async (ctx) => {
+    const started = Date.now();
+    const quick = ctx.flag("quick"), full = ctx.flag("full");
+    if (quick && full) throw new UsageError("--quick and --full exclude each other");
+    const timeout = ctx.int("timeout", 1800, 1, 7 * 24 * 3600);
+    const root = repoRoot();
+    const notebooksDir = `${root}/notebooks`;
+    const all = await listNotebooks(notebooksDir);
+    const only = (ctx.values.only as string[] | undefined) ?? [];
+    const selected = only.length ? all.filter((n) => only.some((o) => n.startsWith(o))) : all;
+    if (only.length) {
+      const unmatched = only.filter((o) => !all.some((n) => n.startsWith(o)));
+      if (unmatched.length) {
+        throw new UsageError(
+          `--only ${unmatched[0]} matches no notebook in notebooks/ (have: ${
+            all.join(", ") || "none"
+          })`,
+        );
+      }
+    }
+    if (selected.length === 0) throw new InputError(`no notebooks in ${notebooksDir}`);
+
+    let out = ctx.str("out");
+    if (out === "") throw new UsageError("--out needs a folder");
+    if (!out && quick) out = await Deno.makeTempDir({ prefix: "svrnn-reproduce-quick-" });
+    if (out) out = out.startsWith("/") ? out : `${Deno.cwd()}/${out}`;
+    const outNotebooks = out ? `${out}/notebooks` : notebooksDir;
+    const resultsDir = out ? `${out}/results` : `${root}/results`;
+    await Deno.mkdir(outNotebooks, { recursive: true });
+
+    ctx.progress(`reproduce: setting up Jupyter and the svrnn-deno kernel`);
+    let setup;
+    try {
+      setup = await ensureJupyter({
+        install: !ctx.flag("no-install"),
+        progress: ctx.progress,
+        root,
+      });
+    } catch (e) {
+      if (e instanceof JupyterSetupError) throw new InputError(e.message);
+      throw e;
+    }
+    ctx.progress(
+      `reproduce: Jupyter from ${setup.source} (${setup.python}); ${selected.length} notebook(s)${
+        quick ? ", quick mode" : full ? ", full retraining" : ""
+      }; results -> ${resultsDir}`,
+    );
+
+    const reports: Summary["notebooks"] = [];
+    for (const [i, name] of selected.entries()) {
+      ctx.progress(`[${i + 1}/${selected.length}] ${name} ...`);
+      const output = `${outNotebooks}/${name}.ipynb`;
+      const rep: NotebookReport = await runNotebook(setup, `${notebooksDir}/${name}.ipynb`, {
+        output,
+        quick,
+        full,
+        resultsDir,
+        timeout,
+      });
+      reports.push({
+        name,
+        ok: rep.ok,
+        seconds: rep.seconds,
+        cells: rep.cells.length,
+        failures: rep.failures,
+        output,
+      });
+      ctx.progress(
+        `[${i + 1}/${selected.length}] ${name}: ${rep.ok ? "ok" : "FAILED"} (${
+          rep.seconds.toFixed(1)
+        } s, ${rep.cells.length} code cells)${rep.ok ? "" : `: ${rep.failures.join("; ")}`}`,
+      );
+      if (!rep.ok && ctx.debug && rep.stderr) console.error(rep.stderr);
+    }
+
+    const summary: Summary = {
+      ok: reports.every((r) => r.ok),
+      quick,
+      full,
+      jupyter: { python: setup.python, source: setup.source, kernel: setup.kernelName },
+      notebooksDir: outNotebooks,
+      resultsDir,
+      notebooks: reports,
+      figures: await newerFiles(`${resultsDir}/figures`, started, out ?? root),
+      tables: await newerFiles(`${resultsDir}/tables`, started, out ?? root),
+      seconds: Math.round((Date.now() - started) / 100) / 10,
+    };
+    const failed = reports.filter((r) => !r.ok);
+    {
+      const w = Math.max(...reports.map((r) => r.name.length));
+      ctx.out(
+        [
+          `${
+            summary.ok ? "all notebooks ran" : `${failed.length} notebook(s) failed`
+          } in ${summary.seconds} s:`,
+          ...reports.map((r) =>
+            `  ${r.name.padEnd(w)}  ${r.ok ? "ok    " : "FAILED"}  ${
+              r.seconds.toFixed(1).padStart(6)
+            } s  ${r.cells} cells${r.ok ? "" : `  ${r.failures[0] ?? ""}`}`
+          ),
+          `notebooks: ${outNotebooks}`,
+          `results:   ${resultsDir} (${summary.figures.length} figure files, ${summary.tables.length} table files written)`,
+        ].join("\n"),
+      );
+    }
+    if (failed.length) {
+      if (ctx.json) console.log(toJson(summary));
+      console.error(
+        `reproduce: error: ${failed.length} of ${reports.length} notebook(s) failed: ${
+          failed.map((r) => `${r.name} (${r.failures[0] ?? "?"})`).join(", ")
+        }`,
+      );
+      Deno.exit(1);
+    }
+    return summary;
+  });
+}

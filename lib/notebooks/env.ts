@@ -1,0 +1,56 @@
+/**
+ * What a notebook (or `deno task reproduce`) needs to know about its run, from the
+ * environment that the runner gives the kernel:
+ *
+ * - `SVRNN_QUICK=1`: quick mode (tests): shrink every experiment to seconds, fixtures only;
+ * - `SVRNN_RESULTS=DIR`: where figures and tables go (default `<repo>/results`; tests and
+ *   quick runs point it at a temporary folder so committed results are not overwritten);
+ * - `SVRNN_NOTEBOOK=NAME`: the notebook being executed (recorded in provenance).
+ *
+ * Every function works without --allow-env / outside Deno (then: not quick, defaults).
+ */
+
+function env(name: string): string | undefined {
+  try {
+    return (globalThis as { Deno?: typeof Deno }).Deno?.env.get(name);
+  } catch {
+    return undefined;
+  }
+}
+
+/** True in quick mode (SVRNN_QUICK set to 1, true or yes). */
+export function isQuick(): boolean {
+  return /^(1|true|yes)$/i.test(env("SVRNN_QUICK") ?? "");
+}
+
+/** `full` normally, `quickValue` in quick mode: `const steps = quick(400, 40)`. */
+export function quick<T>(full: T, quickValue: T): T {
+  return isQuick() ? quickValue : full;
+}
+
+/** The notebook being executed by the runner, if any. */
+export function notebookName(): string | undefined {
+  return env("SVRNN_NOTEBOOK") || undefined;
+}
+
+/** The repository root: the nearest folder at or above `from` (default cwd) with deno.json. */
+export function repoRoot(from?: string): string {
+  const D = (globalThis as { Deno?: typeof Deno }).Deno;
+  if (!D) return ".";
+  let dir = from ?? D.cwd();
+  for (;;) {
+    try {
+      D.statSync(`${dir}/deno.json`);
+      return dir;
+    } catch {
+      const parent = dir.replace(/\/[^/]*$/, "") || "/";
+      if (parent === dir) return from ?? D.cwd();
+      dir = parent;
+    }
+  }
+}
+
+/** Where results go: $SVRNN_RESULTS, else `<repo>/results`. */
+export function resultsDir(): string {
+  return env("SVRNN_RESULTS") || `${repoRoot()}/results`;
+}

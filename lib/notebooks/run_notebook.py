@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+"""Execute one notebook headlessly with nbclient and check it (used by lib/notebooks/jupyter.ts).
+
+usage: run_notebook.py INPUT.ipynb OUTPUT.ipynb [--kernel NAME] [--timeout SECONDS]
+
+Runs every cell with the given kernel (default: the notebook's kernelspec), working
+directory = the input notebook's folder, saves the executed notebook (also when a cell
+fails: outputs up to the failing cell), and prints one JSON report line on stdout:
+
+  {"ok": bool, "seconds": float, "cells": [{"index", "ok", "outputs", "tags", "error"?}],
+   "failures": ["cell 7: Error: ..."], "output": PATH}
+
+A notebook fails when a cell raises, or when a code cell with source shows no output at
+all (unless tagged "no-output" in metadata.tags): the Deno kernel can drop a cell's
+execute_result, so the kit's notebooks display explicitly and this check catches a cell
+whose output went missing. Exit status: 0 ok, 1 the notebook failed, 3 could not run
+(bad arguments, unreadable notebook, kernel did not start).
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("input")
+    ap.add_argument("output")
+    ap.add_argument("--kernel", default=None)
+    ap.add_argument("--timeout", type=int, default=1800)
+    args = ap.parse_args()
+
+    try:
+        import nbformat
+        from nbclient import NotebookClient
+        from nbclient.exceptions import CellExecutionError
+    except ImportError as e:  # pragma: no cover
+        print(json.dumps({"ok": False, "setup_error": f"cannot import nbclient/nbformat: {e}"}))
+        return 3
+
+    try:
+        nb = nbformat.read(args.input, as_version=4)
+    except Exception as e:
+        print(json.dumps({"ok": False, "setup_error": f"cannot read {args.input}: {e}"}))
+        return 3
+
+    kernel = args.kernel or nb.metadata.get("kernelspec", {}).get("name")
+    workdir = os.path.dirname(os.path.abspath(args.input))
+    client = NotebookClient(
+        nb,
+        kernel_name=kernel,
+        timeout=args.timeout,
+        resources={"metadata": {"path": workdir}},
+        allow_errors=False,
+        record_timing=False,
+    )
+    started = time.time()
+    failures = []
+    setup_error = None
+    try:
+        client.execute()
+    except CellExecutionError:
+        pass  # recorded from the cell outputs below
+    except Exception as e:  # kernel did not start, timeout, dead kernel
+        msg = str(e).strip().splitlines()
+        setup_error = f"{type(e).__name__}: {msg[-1] if msg else ''}"
+    seconds = time.time() - started
+
+    cells = []
+    reached = True
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        tags = list(cell.get("metadata", {}).get("tags", []))
+        outputs = cell.get("outputs", [])
+        error = next((o for o in outputs if o.get("output_type") == "error"), None)
+        executed = cell.get("execution_count") is not None or len(outputs) > 0
+        info = {"index": i, "ok": True, "outputs": len(outputs), "tags": tags}
+        if error is not None:
+            info["ok"] = False
+            info["error"] = f"{error.get('ename', 'Error')}: {error.get('evalue', '')}"
+            failures.append(f"cell {i}: {info['error']}")
+            reached = False
+        elif not reached or not executed:
+            info["ok"] = False
+            info["error"] = "not executed"
+        elif not outputs and cell.source.strip() and "no-output" not in tags:
+            info["ok"] = False
+            info["error"] = "no output (display explicitly, or tag the cell no-output)"
+            failures.append(f"cell {i}: shows no output")
+        cells.append(info)
+    if setup_error:
+        failures.insert(0, setup_error)
+
+    try:
+        nbformat.write(nb, args.output)
+    except Exception as e:
+        failures.append(f"cannot write {args.output}: {e}")
+
+    ok = not failures and all(c["ok"] for c in cells)
+    report = {"ok": ok, "seconds": round(seconds, 2), "kernel": kernel, "cells": cells,
+              "failures": failures, "output": args.output}
+    print(json.dumps(report))
+    if setup_error and not any(c["outputs"] for c in cells):
+        return 3
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,108 @@
+/**
+ * Notebook display helpers. The Deno kernel can drop a cell's execute_result
+ * (reference/PLATFORM.md), so notebooks show everything through these explicit
+ * `Deno.jupyter.display` calls, which are never lost.
+ *
+ * A figure is displayed as one bundle with
+ * - `application/vnd.plotly.v1+json`: interactive in JupyterLab (with the plotly renderer);
+ * - `text/html`: the static SVG plus a script that swaps in plotly.js (nbconvert exports,
+ *   JupyterLab without the plotly renderer);
+ * - `image/svg+xml`: the static rendering alone (viewers that run no JavaScript);
+ * - `text/plain`: a one-line description.
+ *
+ * Outside a Jupyter kernel (a script, a test) the helpers print the text/plain part to
+ * stdout instead, so notebook code also runs as a plain Deno program.
+ */
+import type { RgbImage } from "../data/image.ts";
+import type { Figure } from "./figure.ts";
+import { figureHtml } from "./html.ts";
+import { base64, imagePng, imagesHtml, type LabelledImage } from "./image.ts";
+import { renderSvg } from "./svg.ts";
+import { type Column, htmlTable, markdownTable, type Row } from "./table.ts";
+
+/** A Jupyter MIME bundle. */
+export type Bundle = Record<string, string | object>;
+
+type Jupyter = { display(obj: unknown, opts?: { raw?: boolean }): Promise<void> };
+
+/** Deno.jupyter inside a kernel, else null (accessing it outside `deno jupyter` throws). */
+function jupyter(): Jupyter | null {
+  try {
+    const j = (globalThis as { Deno?: { jupyter?: Jupyter } }).Deno?.jupyter;
+    return j && typeof j.display === "function" ? j : null;
+  } catch {
+    return null;
+  }
+}
+
+/** True when running inside the Deno Jupyter kernel. */
+export function inKernel(): boolean {
+  return jupyter() !== null;
+}
+
+/** Displays a raw MIME bundle (or prints its text/plain outside a kernel). */
+export async function display(bundle: Bundle): Promise<void> {
+  const j = jupyter();
+  if (j) await j.display(bundle, { raw: true });
+  else console.log(String(bundle["text/plain"] ?? bundle["text/markdown"] ?? ""));
+}
+
+/** The bundle `show` displays for a figure (exported for tests and custom displays). */
+export function figureBundle(fig: Figure, opts: { title?: string } = {}): Bundle {
+  const f: Figure = opts.title
+    ? { data: fig.data, layout: { ...fig.layout, title: { text: opts.title } } }
+    : fig;
+  const svg = renderSvg(f);
+  const title = f.layout.title?.text ?? "untitled";
+  return {
+    "application/vnd.plotly.v1+json": { data: f.data, layout: f.layout },
+    "text/html": figureHtml(f, { svg }),
+    "image/svg+xml": svg,
+    "text/plain": `[figure: ${title.replace(/<[^>]+>/g, "")}; ${f.data.length} trace(s)]`,
+  };
+}
+
+/** Shows a plotly figure (`title` overrides the figure's own). */
+export async function show(fig: Figure, opts: { title?: string } = {}): Promise<void> {
+  await display(figureBundle(fig, opts));
+}
+
+/** Shows Markdown (rendered by every front end; the text itself outside a kernel). */
+export async function showMarkdown(md: string): Promise<void> {
+  await display({ "text/markdown": md, "text/plain": md });
+}
+
+/** Shows a table of row objects (Markdown, HTML and plain text). */
+export async function showTable(
+  rows: Row[],
+  opts: { columns?: (Column | string)[]; title?: string } = {},
+): Promise<void> {
+  const md = markdownTable(rows, opts.columns);
+  const withTitle = opts.title ? `**${opts.title}**\n\n${md}` : md;
+  await display({
+    "text/html": htmlTable(rows, opts.columns, opts.title),
+    "text/markdown": withTitle,
+    "text/plain": withTitle,
+  });
+}
+
+/** Shows one or more images side by side, with captions. */
+export async function showImages(
+  items: LabelledImage[] | RgbImage,
+  opts: { title?: string; scale?: number; maxWidth?: number } = {},
+): Promise<void> {
+  const list: LabelledImage[] = "data" in items ? [{ image: items }] : items;
+  const bundle: Bundle = {
+    "text/html": imagesHtml(list, opts),
+    "text/plain": `[${list.length} image(s): ${
+      list.map((i) => `${i.label ?? "image"} ${i.image.width}x${i.image.height}`).join(", ")
+    }]`,
+  };
+  if (list.length === 1) bundle["image/png"] = base64(imagePng(list[0].image));
+  await display(bundle);
+}
+
+/** Shows plain text (e.g. a summary line), as a display so it cannot be dropped. */
+export async function showText(text: string): Promise<void> {
+  await display({ "text/plain": text });
+}

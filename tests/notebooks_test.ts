@@ -1,0 +1,183 @@
+/**
+ * Every notebook under notebooks/ executes headlessly with the Deno kernel in quick mode,
+ * through the same runner and Jupyter setup as `deno task reproduce` (installing Jupyter
+ * from Debian's packages or into .venv when missing), with no cell erroring and every code
+ * cell (not tagged no-output) showing output. Skipped, with the reason, only when Jupyter
+ * cannot be installed at all. Also: the runner's checks themselves, the committed
+ * notebooks carry their outputs, and reproduce's argument errors.
+ */
+import assert from "node:assert/strict";
+import {
+  ensureJupyter,
+  type JupyterSetup,
+  JupyterSetupError,
+  runNotebook,
+} from "../lib/notebooks/jupyter.ts";
+import { buildNotebook, parsePercent } from "../lib/notebooks/build.ts";
+
+const root = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+const NOTEBOOKS = `${root}/notebooks`;
+
+const names: string[] = [];
+for await (const e of Deno.readDir(NOTEBOOKS)) {
+  if (e.isFile && e.name.endsWith(".ipynb")) names.push(e.name.replace(/\.ipynb$/, ""));
+}
+names.sort();
+
+let setup: JupyterSetup | null = null;
+let skipReason = "";
+try {
+  setup = await ensureJupyter({ root, progress: (m) => console.error(`notebooks_test: ${m}`) });
+} catch (e) {
+  if (!(e instanceof JupyterSetupError)) throw e;
+  skipReason = e.message;
+  console.error(`notebooks_test: SKIPPING notebook execution: ${skipReason}`);
+}
+
+for (const name of names) {
+  Deno.test({
+    name: `notebook ${name} executes in quick mode with output in every cell${
+      setup ? "" : ` (skipped: ${skipReason})`
+    }`,
+    ignore: setup === null,
+    sanitizeResources: false,
+    fn: async () => {
+      const tmp = await Deno.makeTempDir({ prefix: "svrnn-nbtest-" });
+      try {
+        const report = await runNotebook(setup!, `${NOTEBOOKS}/${name}.ipynb`, {
+          output: `${tmp}/${name}.ipynb`,
+          quick: true,
+          resultsDir: `${tmp}/results`,
+          timeout: 300,
+        });
+        assert.ok(report.ok, `${name} failed: ${report.failures.join("; ")}\n${report.stderr}`);
+        assert.ok(report.cells.length > 0);
+        for (const c of report.cells) {
+          assert.ok(c.ok, `cell ${c.index}: ${c.error}`);
+          if (!c.tags.includes("no-output")) assert.ok(c.outputs > 0, `cell ${c.index} has output`);
+        }
+        // The executed copy has outputs; the results went to the temporary folder.
+        const nb = JSON.parse(await Deno.readTextFile(`${tmp}/${name}.ipynb`));
+        assert.ok(nb.cells.some((c: { outputs?: unknown[] }) => (c.outputs ?? []).length > 0));
+        const figures = [...Deno.readDirSync(`${tmp}/results/figures`)].map((e) => e.name);
+        assert.ok(figures.some((f) => f.endsWith(".svg")), "figures written to SVRNN_RESULTS");
+      } finally {
+        await Deno.remove(tmp, { recursive: true });
+      }
+    },
+  });
+}
+
+Deno.test({
+  name: `runner: flags a failing cell and a cell without output, accepts no-output tags${
+    setup ? "" : ` (skipped: ${skipReason})`
+  }`,
+  ignore: setup === null,
+  sanitizeResources: false,
+  fn: async () => {
+    const tmp = await Deno.makeTempDir({ prefix: "svrnn-nbtest-" });
+    try {
+      const write = (name: string, src: string) =>
+        Deno.writeTextFile(
+          `${tmp}/${name}.ipynb`,
+          JSON.stringify(buildNotebook(name, parsePercent(src))),
+        );
+      await write(
+        "good",
+        [
+          "// %%",
+          'await Deno.jupyter.display({ "text/plain": "shown" }, { raw: true });',
+          '// %% tags=["no-output"]',
+          "const quiet = 1;",
+          "// %%",
+          "console.log(quiet + 1);",
+        ].join("\n"),
+      );
+      await write("silent", "// %%\nconst a = 1;\n// %%\nconsole.log(a);");
+      await write("boom", '// %%\nconsole.log(1);\n// %%\nthrow new Error("boom");\n// %%\n1;');
+      const good = await runNotebook(setup!, `${tmp}/good.ipynb`, { quick: true });
+      assert.ok(good.ok, good.failures.join("; "));
+      assert.deepEqual(good.cells.map((c) => c.outputs), [1, 0, 1]);
+      const silent = await runNotebook(setup!, `${tmp}/silent.ipynb`, { quick: true });
+      assert.equal(silent.ok, false);
+      assert.match(silent.failures.join(), /cell 0: shows no output/);
+      const boom = await runNotebook(setup!, `${tmp}/boom.ipynb`, { quick: true });
+      assert.equal(boom.ok, false);
+      assert.match(boom.failures.join(), /cell 1: Error: boom/);
+      assert.equal(boom.cells[2].error, "not executed");
+      // The failed notebook is saved with the outputs it got.
+      const saved = JSON.parse(await Deno.readTextFile(`${tmp}/boom.ipynb`));
+      assert.equal(saved.cells[1].outputs[0].output_type, "error");
+    } finally {
+      await Deno.remove(tmp, { recursive: true });
+    }
+  },
+});
+
+Deno.test("committed notebooks: Deno kernel, executed, every code cell shows output", async () => {
+  assert.ok(names.length > 0, "no notebooks");
+  for (const name of names) {
+    const nb = JSON.parse(await Deno.readTextFile(`${NOTEBOOKS}/${name}.ipynb`));
+    assert.equal(nb.metadata.kernelspec.name, "svrnn-deno", name);
+    assert.equal(nb.metadata.kernelspec.language, "typescript", name);
+    assert.equal(nb.cells[0].cell_type, "markdown", `${name} opens with its question`);
+    for (const [i, c] of nb.cells.entries()) {
+      if (c.cell_type !== "code" || (c.metadata?.tags ?? []).includes("no-output")) continue;
+      assert.ok(c.outputs.length > 0, `${name} cell ${i} has no stored output`);
+      for (const o of c.outputs) assert.notEqual(o.output_type, "error", `${name} cell ${i}`);
+    }
+  }
+});
+
+async function reproduce(args: string[]) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `${root}/lib/cli/reproduce.ts`, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+Deno.test("reproduce: --help, and bad arguments are one line and exit code 2", async () => {
+  const help = await reproduce(["--help"]);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /usage: deno task reproduce/);
+  for (
+    const [args, msg] of [
+      [["--only", "zz_nothing"], /--only zz_nothing matches no notebook/],
+      [["--quick", "--full"], /exclude each other/],
+      [["--timeout", "soon"], /--timeout must be an integer/],
+      [["--bogus"], /bogus/],
+    ] as const
+  ) {
+    const r = await reproduce([...args]);
+    assert.equal(r.code, 2, `${args}: ${r.stderr}`);
+    assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+    assert.match(r.stderr, /^reproduce: error: /);
+    assert.match(r.stderr, msg);
+  }
+});
+
+Deno.test({
+  name: `reproduce --quick --json runs the notebooks into a temporary folder${
+    setup ? "" : ` (skipped: ${skipReason})`
+  }`,
+  ignore: setup === null,
+  fn: async () => {
+    const tmp = await Deno.makeTempDir({ prefix: "svrnn-reproduce-test-" });
+    try {
+      const r = await reproduce(["--quick", "--json", "--only", names[0], "--out", tmp]);
+      assert.equal(r.code, 0, r.stderr);
+      const s = JSON.parse(r.stdout);
+      assert.equal(s.ok, true);
+      assert.equal(s.quick, true);
+      assert.equal(s.notebooks.length, 1);
+      assert.equal(s.resultsDir, `${tmp}/results`);
+      assert.ok(s.figures.length > 0 && s.figures.every((f: string) => f.startsWith("results/")));
+      await Deno.stat(`${tmp}/notebooks/${names[0]}.ipynb`);
+    } finally {
+      await Deno.remove(tmp, { recursive: true });
+    }
+  },
+});
