@@ -56,6 +56,8 @@ if (import.meta.main) {
     const args = ["lab", `--notebook-dir=${root}/notebooks`];
     if (ctx.flag("no-browser") || headless()) args.push("--no-browser");
     if (port !== undefined) args.push(`--port=${port}`);
+    // Jupyter refuses to run as root (containers, CI) without this flag.
+    if (Deno.build.os !== "windows" && Deno.uid() === 0) args.push("--allow-root");
     args.push(...extra);
     ctx.progress(`lab: ${setup.jupyter} ${args.join(" ")}`);
     const child = new Deno.Command(setup.jupyter, {
@@ -76,7 +78,10 @@ if (import.meta.main) {
     } catch { /* not supported on this OS */ }
     const status = await child.status;
     if (!status.success && status.code !== 130) {
-      throw new Error(`jupyter lab exited with code ${status.code}`);
+      console.error(
+        `lab: error: jupyter lab exited with code ${status.code} (its messages are above)`,
+      );
+      Deno.exit(status.code || 1);
     }
     return { exitCode: status.code };
   }, own);

@@ -3,6 +3,8 @@
  * environment that the runner gives the kernel:
  *
  * - `SVRNN_QUICK=1`: quick mode (tests): shrink every experiment to seconds, fixtures only;
+ * - `SVRNN_FULL=1`: full mode (`deno task reproduce --full`): retrain instead of loading
+ *   shipped models and stored results;
  * - `SVRNN_RESULTS=DIR`: where figures and tables go (default `<repo>/results`; tests and
  *   quick runs point it at a temporary folder so committed results are not overwritten);
  * - `SVRNN_NOTEBOOK=NAME`: the notebook being executed (recorded in provenance).
@@ -21,6 +23,11 @@ function env(name: string): string | undefined {
 /** True in quick mode (SVRNN_QUICK set to 1, true or yes). */
 export function isQuick(): boolean {
   return /^(1|true|yes)$/i.test(env("SVRNN_QUICK") ?? "");
+}
+
+/** True in full mode (SVRNN_FULL set to 1, true or yes): retrain everything. */
+export function isFull(): boolean {
+  return /^(1|true|yes)$/i.test(env("SVRNN_FULL") ?? "");
 }
 
 /** `full` normally, `quickValue` in quick mode: `const steps = quick(400, 40)`. */

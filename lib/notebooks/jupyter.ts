@@ -69,6 +69,39 @@ async function run(
   }
 }
 
+/** Like `run`, calling `onLine` with each line of stdout and stderr as it arrives. */
+async function runStreaming(
+  cmd: string,
+  args: string[],
+  onLine: (line: string) => void,
+): Promise<{ ok: boolean; stderr: string }> {
+  let child;
+  try {
+    child = new Deno.Command(cmd, { args, stdin: "null", stdout: "piped", stderr: "piped" })
+      .spawn();
+  } catch (e) {
+    return { ok: false, stderr: (e as Error).message };
+  }
+  let stderr = "";
+  const pump = async (stream: ReadableStream<Uint8Array>, keep: boolean) => {
+    let buf = "";
+    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+      if (keep) stderr += chunk;
+      buf += chunk;
+      const lines = buf.split("\n");
+      buf = lines.pop()!;
+      for (const l of lines) if (l.trim()) onLine(l.trim());
+    }
+    if (buf.trim()) onLine(buf.trim());
+  };
+  const [status] = await Promise.all([
+    child.status,
+    pump(child.stdout, false),
+    pump(child.stderr, true),
+  ]);
+  return { ok: status.success, stderr };
+}
+
 async function exists(path: string): Promise<boolean> {
   try {
     await Deno.stat(path);
@@ -143,14 +176,17 @@ async function pipInstall(
     if (!r.ok) throw new JupyterSetupError(`python -m venv .venv failed: ${lastLine(r.stderr)}`);
   }
   progress(`pip install ${packages.join(" ")} into .venv (this may take minutes)`);
-  const r = await run(py, [
+  const r = await runStreaming(py, [
     "-m",
     "pip",
     "install",
     "--disable-pip-version-check",
-    "--quiet",
+    "--progress-bar",
+    "off",
     ...packages,
-  ]);
+  ], (line) => {
+    if (/^(Collecting|Successfully|ERROR|WARNING: Retrying)/.test(line)) progress(`  pip: ${line}`);
+  });
   if (!r.ok) {
     throw new JupyterSetupError(`pip install ${packages.join(" ")} failed: ${lastLine(r.stderr)}`);
   }
