@@ -216,7 +216,10 @@ Deno.test({
       assert.match(md, /^<!-- t_tab: written by lib\/viz\/write.ts/);
       assert.ok(md.includes("**Title**\n\n| a | b |"));
       assert.deepEqual(JSON.parse(await Deno.readTextFile(tab.json)).rows, [{ a: 1, b: "x" }]);
-      await assert.rejects(() => writeFigure(fig, "../escape", { dir }), /plain file name/);
+      await assert.rejects(() => writeFigure(fig, "bad name", { dir }), /plain file name/);
+      const byPath = await writeFigure(fig, `${dir}/sub/by_path.html`);
+      assert.equal(byPath.svg, `${dir}/sub/by_path.svg`);
+      await Deno.stat(byPath.json);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

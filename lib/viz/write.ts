@@ -73,15 +73,21 @@ export interface WrittenFigure {
 
 /**
  * Writes a figure as NAME.html, NAME.svg and NAME.json under `<results>/figures/` (or
- * `opts.dir`). Returns the three paths.
+ * `opts.dir`). `name` is a plain name ("01_kernels") or a path ("out/fig.html", "out/fig":
+ * its folder and base name are used). Returns the three paths.
  */
 export async function writeFigure(
   fig: Figure,
   name: string,
   opts: { dir?: string; notebook?: string } = {},
 ): Promise<WrittenFigure> {
+  let dir = opts.dir ?? `${resultsDir()}/figures`;
+  if (name.includes("/")) {
+    dir = name.slice(0, name.lastIndexOf("/")) || "/";
+    name = name.slice(name.lastIndexOf("/") + 1);
+  }
+  name = name.replace(/\.(html|svg|json)$/, "");
   checkName(name);
-  const dir = opts.dir ?? `${resultsDir()}/figures`;
   await Deno.mkdir(dir, { recursive: true });
   await ensureLocalPlotly(dir);
   const prov = await runProvenance();
