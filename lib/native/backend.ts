@@ -17,9 +17,13 @@ import "../ops/gate_rnn.ts"; // registers the gate-recurrent kernels for "cpu" (
 import "../ops/wasm_train_kernels.ts";
 import { type Blas, loadBlas, NativeUnavailableError } from "./blas.ts";
 import { cpuKernel, NATIVE_KERNELS, nativeSettings } from "./kernels.ts";
+import { releaseScratch } from "./conv.ts";
 import { JS_KERNELS } from "./js_kernels.ts";
+import { GATE_KERNELS } from "./gate_kernels.ts";
+import { bufferPool, watchBackend } from "./pool.ts";
 
 export { NativeUnavailableError };
+export { bufferPool };
 
 export const NATIVE_BACKEND = "native";
 
@@ -39,10 +43,16 @@ export interface NativeOptions {
   threads?: number;
   /** Scratch budget of one convolution chunk, bytes (default 8 MiB). */
   chunkBytes?: number;
+  /** Most bytes of freed tensor buffers kept for reuse (default 1 GiB; 0: no reuse). */
+  poolBytes?: number;
 }
 
 /** Every kernel "native" has of its own: OpenBLAS ones, then faster TypeScript ones. */
-const OWN_KERNELS: Readonly<Record<string, tf.KernelFunc>> = { ...NATIVE_KERNELS, ...JS_KERNELS };
+const OWN_KERNELS: Readonly<Record<string, tf.KernelFunc>> = {
+  ...NATIVE_KERNELS,
+  ...JS_KERNELS,
+  ...GATE_KERNELS,
+};
 
 /** Kernel names overridden with OpenBLAS implementations. */
 export const NATIVE_KERNEL_NAMES: readonly string[] = Object.keys(NATIVE_KERNELS);
@@ -103,6 +113,13 @@ export function registerNativeBackend(options: NativeOptions = {}): NativeInfo {
     }
     nativeSettings.chunkBytes = options.chunkBytes;
   }
+  if (options.poolBytes !== undefined) {
+    if (!(options.poolBytes >= 0)) {
+      throw new Error(`native backend: poolBytes must be >= 0, got ${options.poolBytes}`);
+    }
+    bufferPool.limitBytes = options.poolBytes;
+    if (options.poolBytes === 0) bufferPool.clear();
+  }
   if (tf.findBackendFactory(NATIVE_BACKEND) === null) {
     const cpuFactory = tf.findBackendFactory("cpu");
     if (cpuFactory === null) {
@@ -110,8 +127,13 @@ export function registerNativeBackend(options: NativeOptions = {}): NativeInfo {
         "native backend: tfjs-backend-cpu is not registered (import @tensorflow/tfjs)",
       );
     }
-    // Priority 0: never picked by tfjs on its own; only when asked for by name.
-    tf.registerBackend(NATIVE_BACKEND, cpuFactory, 0);
+    // A MathBackendCPU whose freed arrays return to the buffer pool. Priority 0: never
+    // picked by tfjs on its own, only when asked for by name.
+    tf.registerBackend(NATIVE_BACKEND, () => {
+      const backend = cpuFactory();
+      watchBackend(backend as unknown as Parameters<typeof watchBackend>[0], bufferPool);
+      return backend;
+    }, 0);
   }
   syncCpuKernels();
   return describe(blas);
@@ -129,6 +151,15 @@ export async function initNativeBackend(options: NativeOptions = {}): Promise<Na
   if (!ok) throw new Error("native backend: tfjs could not initialise it");
   await tf.ready();
   return info;
+}
+
+/**
+ * Drops the native backend's reusable memory: pooled tensor buffers and convolution
+ * scratch (it is garbage-collected afterwards).
+ */
+export function releaseNativeMemory(): void {
+  bufferPool.clear();
+  releaseScratch();
 }
 
 /** True when OpenBLAS can be opened here (the reason is discarded). */

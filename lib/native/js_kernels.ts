@@ -7,16 +7,18 @@
  *   operation has its own loop (about 1 ns per element). Adam's update alone is a dozen
  *   such passes over all 9.2 million SVRNN weights per step.
  * - Slice, SplitV and PadV2 of non-contiguous boxes go element by element through
- *   TensorBuffer index arithmetic; here they copy the box's contiguous runs.
+ *   TensorBuffer index arithmetic; here they copy the box's contiguous runs (Concat too).
  * - Sum over leading axes (every bias gradient) transposes first; here it sums columns.
  * - MaxPool and MaxPoolGrad (NHWC, no dilation) without TensorBuffer.
  *
- * Same values as the cpu kernels (the same float32 arithmetic per element; sums accumulate
- * in float64 as the cpu kernel's do). Anything not covered (other dtypes, general
+ * Float32 outputs come from the native backend's buffer pool (pool.ts). Same values as the
+ * cpu kernels (the same float32 arithmetic per element; sums accumulate in float64 as the
+ * cpu kernel's do). Anything not covered (other dtypes, general
  * broadcasting, complex) goes to the cpu backend's kernel.
  */
 import * as tf from "@tensorflow/tfjs";
 import type { CpuLikeBackend } from "./kernels.ts";
+import { bufferPool } from "./pool.ts";
 
 type Args = {
   inputs: Record<string, tf.TensorInfo | undefined>;
@@ -115,7 +117,9 @@ export function copyBox(
   }
 }
 
+/** A new array of src's type (Float32Array from the buffer pool: contents arbitrary). */
 function newLike(src: Numeric, n: number): Numeric {
+  if (src instanceof Float32Array) return bufferPool.alloc(n);
   return new (src.constructor as { new (n: number): Numeric })(n);
 }
 
@@ -182,10 +186,41 @@ function padV2Kernel(args: Args): tf.TensorInfo {
   }
   const outShape = paddings.map((p, i) => p[0] + x.shape[i] + p[1]);
   const out = newLike(values, sizeOf(outShape));
-  const c = Number(attrs.constantValue ?? 0);
-  if (c !== 0) out.fill(c);
+  out.fill(Number(attrs.constantValue ?? 0));
   copyBox(values, x.shape, x.shape.map(() => 0), out, outShape, paddings.map((p) => p[0]), x.shape);
   return backend.makeTensorInfo(outShape, x.dtype, out);
+}
+
+function concatKernel(args: Args): tf.TensorInfo {
+  const backend = args.backend as CpuLikeBackend;
+  const inputs = Object.values(args.inputs) as tf.TensorInfo[];
+  const attrs = args.attrs ?? {};
+  const vals = inputs.map((t) => (t.dtype === "float32" ? numericValues(backend, t) : null));
+  const nonEmpty = inputs.filter((t) => sizeOf(t.shape) > 0);
+  if (inputs.length === 0 || vals.some((v) => v === null) || nonEmpty.length < 2) {
+    return runCpu(tf.Concat, args) as tf.TensorInfo;
+  }
+  const axis = tf.util.parseAxisParam(attrs.axis as number, inputs[0].shape)[0];
+  const shapes = inputs.map((t) => t.shape);
+  tf.backend_util.assertParamsConsistent(shapes, axis);
+  const outShape = tf.backend_util.computeOutShape(shapes, axis);
+  const outer = sizeOf(outShape.slice(0, axis));
+  const rowLen = sizeOf(outShape.slice(axis));
+  const out = bufferPool.alloc(sizeOf(outShape));
+  let col = 0;
+  for (const [i, t] of inputs.entries()) {
+    const inner = sizeOf(t.shape.slice(axis));
+    const v = vals[i]!;
+    if (inner > 0) {
+      for (let r = 0; r < outer; r++) {
+        const s = r * inner, d = r * rowLen + col;
+        if (inner >= 32) out.set(v.subarray(s, s + inner), d);
+        else for (let j = 0; j < inner; j++) out[d + j] = v[s + j];
+      }
+    }
+    col += inner;
+  }
+  return backend.makeTensorInfo(outShape, "float32", out);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -269,7 +304,7 @@ function binaryKernel(name: string, loop: BinaryLoop, outDtype: "float32" | "boo
     if (!av || !bv) return runCpu(name, args) as tf.TensorInfo;
     const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
     const n = sizeOf(outShape);
-    const out = outDtype === "bool" ? new Uint8Array(n) : new Float32Array(n);
+    const out = outDtype === "bool" ? new Uint8Array(n) : bufferPool.alloc(n);
     const na = av.length, nb = bv.length;
     if (n === 0) return backend.makeTensorInfo(outShape, outDtype, out);
     if (na === n && nb === n) {
@@ -347,7 +382,7 @@ function unaryKernel(name: string, loop: UnaryLoop) {
     const x = args.inputs.x as tf.TensorInfo;
     const xv = f32(backend, x);
     if (!xv) return runCpu(name, args) as tf.TensorInfo;
-    const out = new Float32Array(xv.length);
+    const out = bufferPool.alloc(xv.length);
     loop(xv, out, xv.length, args.attrs ?? {});
     return backend.makeTensorInfo([...x.shape], "float32", out);
   };
@@ -365,7 +400,7 @@ function selectKernel(args: Args): tf.TensorInfo {
   ) {
     return runCpu(tf.Select, args) as tf.TensorInfo;
   }
-  const out = new Float32Array(n);
+  const out = bufferPool.alloc(n);
   for (let i = 0; i < n; i++) out[i] = cv[i] === 1 ? tv[i] : ev[i];
   return backend.makeTensorInfo([...t.shape], "float32", out);
 }
@@ -390,7 +425,7 @@ function sumKernel(args: Args): tf.TensorInfo {
   const kept = x.shape.filter((_, i) => !axes.includes(i));
   const outShape = attrs.keepDims ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : kept;
   const m = sizeOf(kept);
-  const out = new Float32Array(m);
+  const out = bufferPool.alloc(m);
   if (trailing) {
     const r = m === 0 ? 0 : xv.length / m;
     for (let i = 0; i < m; i++) {
@@ -492,7 +527,7 @@ function maxPoolKernel(args: Args): tf.TensorInfo {
   ) {
     return runCpu(tf.MaxPool, args) as tf.TensorInfo; // identity, as the cpu kernel does it
   }
-  const y = new Float32Array(sizeOf(info.outShape));
+  const y = bufferPool.alloc(sizeOf(info.outShape));
   maxPoolArgmax(xv, info, y);
   return backend.makeTensorInfo(info.outShape, "float32", y);
 }
@@ -507,7 +542,7 @@ function maxPoolGradKernel(args: Args): tf.TensorInfo {
   }
   const info = poolInfo(input, attrs);
   const arg = maxPoolArgmax(xv, info, null);
-  const dx = new Float32Array(xv.length);
+  const dx = bufferPool.allocZeroed(xv.length);
   for (let o = 0; o < arg.length; o++) {
     const i = arg[o];
     if (i >= 0) dx[i] += dyv[o];
@@ -534,6 +569,7 @@ function table(): Record<string, tf.KernelFunc> {
   add(tf.Slice, sliceKernel);
   add(tf.SplitV, splitVKernel);
   add(tf.PadV2, padV2Kernel);
+  add(tf.Concat, concatKernel);
   add(tf.MaxPool, maxPoolKernel);
   add(tf.MaxPoolGrad, maxPoolGradKernel);
   return k;

@@ -8,6 +8,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Blas } from "./blas.ts";
+import { bufferPool } from "./pool.ts";
 import {
   type Activation,
   ACTIVATIONS,
@@ -187,7 +188,7 @@ function convForwardKernel(args: Args, fused: boolean): tf.TensorInfo {
     "channelsLast",
   );
   const g = geometry(info);
-  const y = new Float32Array(tf.util.sizeFromShape(info.outShape));
+  const y = bufferPool.alloc(tf.util.sizeFromShape(info.outShape));
   const ep = fused ? fusedEpilogue(backend, args.inputs, attrs, g.outC) : null;
   convForward(g, xv, wv, y, ep, convOptions());
   const out = backend.makeTensorInfo(info.outShape, "float32", y);
@@ -215,7 +216,7 @@ function conv2DBackpropInputKernel(args: Args): tf.TensorInfo {
     "channelsLast",
   );
   const g = geometry(info);
-  const dx = new Float32Array(tf.util.sizeFromShape(inputShape));
+  const dx = bufferPool.alloc(tf.util.sizeFromShape(inputShape));
   convBackpropInput(g, dyv, wv, dx, convOptions());
   return backend.makeTensorInfo(inputShape, "float32", dx);
 }
@@ -240,7 +241,7 @@ function conv2DBackpropFilterKernel(args: Args): tf.TensorInfo {
     "channelsLast",
   );
   const g = geometry(info);
-  const dw = new Float32Array(tf.util.sizeFromShape(filterShape));
+  const dw = bufferPool.alloc(tf.util.sizeFromShape(filterShape));
   convBackpropFilter(g, xv, dyv, dw, convOptions());
   return backend.makeTensorInfo(filterShape, "float32", dw);
 }
@@ -276,7 +277,7 @@ function matMulKernel(args: Args, fused: boolean): tf.TensorInfo {
   );
   const outShape = [...outer, M, N];
   const batch = Math.max(batchA, batchB);
-  const y = new Float32Array(batch * M * N);
+  const y = bufferPool.alloc(batch * M * N);
   const { gemm } = convOptions();
   for (let i = 0; i < batch; i++) {
     const ia = (i % batchA) * M * K, ib = (i % batchB) * K * N;

@@ -1,0 +1,177 @@
+/**
+ * Recycling of tensor buffers for the "native" backend.
+ *
+ * Every kernel output is a new Float32Array; a fresh multi-megabyte array costs page
+ * faults and zeroing on first touch, about twice the time of an element-wise pass over it
+ * (measured here: 84 MB, 26 ms to add into a reused array, 78 ms into a fresh one). A
+ * training step frees and allocates hundreds of same-sized arrays, so the native backend's
+ * kernels allocate from this pool, and arrays come back to it when tfjs deletes their data.
+ *
+ * An array is recycled only when it is certain nobody can still see it:
+ * - it was allocated here (never an array a user handed to tf.tensor);
+ * - no live tensor stores it or a view of its buffer (the backend's data storage is
+ *   watched, so a contiguous Slice sharing its parent's buffer keeps the parent alive);
+ * - it never left the backend through readSync/read (dataSync(), data(), moving to
+ *   another backend): those callers keep the very array the cpu backend stores.
+ */
+
+export interface PoolStats {
+  /** Bytes held for reuse now. */
+  pooledBytes: number;
+  /** Allocations served from the pool / newly allocated since the last reset. */
+  reused: number;
+  allocated: number;
+}
+
+export class BufferPool {
+  /** Free arrays by length, oldest first. */
+  #free = new Map<number, Float32Array[]>();
+  /** Buffers this pool allocated. */
+  #owned = new WeakSet<ArrayBufferLike>();
+  /** Buffers that were handed out of the backend (never recycled). */
+  #escaped = new WeakSet<ArrayBufferLike>();
+  /** Live stores of each owned buffer in the backend's data storage. */
+  #live = new Map<ArrayBufferLike, number>();
+  /** Insertion order of pooled arrays, for eviction. */
+  #order: Float32Array[] = [];
+  #pooledBytes = 0;
+  #reused = 0;
+  #allocated = 0;
+
+  /** Most bytes kept for reuse (0 disables recycling). */
+  constructor(public limitBytes: number) {}
+
+  /** A Float32Array of length n; its contents are arbitrary when it is recycled. */
+  alloc(n: number): Float32Array {
+    const list = this.#free.get(n);
+    const a = list?.pop();
+    if (a) {
+      this.#pooledBytes -= a.byteLength;
+      const i = this.#order.lastIndexOf(a);
+      if (i >= 0) this.#order.splice(i, 1);
+      this.#reused++;
+      return a;
+    }
+    this.#allocated++;
+    const fresh = new Float32Array(n);
+    if (this.limitBytes > 0) this.#owned.add(fresh.buffer);
+    return fresh;
+  }
+
+  /** A zero-filled Float32Array of length n. */
+  allocZeroed(n: number): Float32Array {
+    const a = this.alloc(n);
+    a.fill(0);
+    return a;
+  }
+
+  /** The backend stored `values` for a tensor. */
+  stored(values: unknown): void {
+    const buf = bufferOf(values);
+    if (buf && this.#owned.has(buf)) this.#live.set(buf, (this.#live.get(buf) ?? 0) + 1);
+  }
+
+  /** The backend deleted a tensor's `values`: recycles the array once nothing can see it. */
+  deleted(values: unknown): void {
+    const buf = bufferOf(values);
+    if (!buf || !this.#owned.has(buf)) return;
+    const n = (this.#live.get(buf) ?? 1) - 1;
+    if (n > 0) {
+      this.#live.set(buf, n);
+      return;
+    }
+    this.#live.delete(buf);
+    const a = values as Float32Array;
+    if (this.#escaped.has(buf) || a.byteOffset !== 0 || a.byteLength !== buf.byteLength) return;
+    this.#release(a);
+  }
+
+  /** `values` left the backend (readSync, read): never recycle its buffer. */
+  escaped(values: unknown): void {
+    const buf = bufferOf(values);
+    if (buf && this.#owned.has(buf)) this.#escaped.add(buf);
+  }
+
+  #release(a: Float32Array): void {
+    if (a.byteLength > this.limitBytes) return;
+    this.#pooledBytes += a.byteLength;
+    const list = this.#free.get(a.length);
+    if (list) list.push(a);
+    else this.#free.set(a.length, [a]);
+    this.#order.push(a);
+    while (this.#pooledBytes > this.limitBytes && this.#order.length > 0) {
+      const old = this.#order.shift()!;
+      const l = this.#free.get(old.length)!;
+      l.splice(l.indexOf(old), 1);
+      if (l.length === 0) this.#free.delete(old.length);
+      this.#pooledBytes -= old.byteLength;
+    }
+  }
+
+  /** Drops every pooled array (memory returns to the system at the next GC). */
+  clear(): void {
+    this.#free.clear();
+    this.#order = [];
+    this.#pooledBytes = 0;
+  }
+
+  stats(): PoolStats {
+    return { pooledBytes: this.#pooledBytes, reused: this.#reused, allocated: this.#allocated };
+  }
+
+  resetStats(): void {
+    this.#reused = 0;
+    this.#allocated = 0;
+  }
+}
+
+function bufferOf(values: unknown): ArrayBufferLike | null {
+  return values instanceof Float32Array ? values.buffer : null;
+}
+
+/** The pool the native kernels allocate from (limit set by registerNativeBackend). */
+export const bufferPool: BufferPool = new BufferPool(1024 * 1024 * 1024);
+
+/** The parts of MathBackendCPU the pool watches. */
+interface WatchedBackend {
+  data: {
+    get(dataId: unknown): { values?: unknown } | undefined;
+    set(dataId: unknown, value: { values?: unknown }): void;
+    delete(dataId: unknown): boolean;
+    has(dataId: unknown): boolean;
+  };
+  readSync(dataId: unknown): unknown;
+  read(dataId: unknown): Promise<unknown>;
+}
+
+/**
+ * Watches a MathBackendCPU instance's data storage and reads so that `pool` knows when an
+ * array it allocated is free. Only this instance is changed.
+ */
+export function watchBackend(backend: WatchedBackend, pool: BufferPool): void {
+  const data = backend.data;
+  const set = data.set.bind(data);
+  const del = data.delete.bind(data);
+  data.set = (dataId, value) => {
+    const old = data.has(dataId) ? data.get(dataId)?.values : undefined;
+    set(dataId, value);
+    pool.stored(value?.values);
+    if (old !== undefined) pool.deleted(old);
+  };
+  data.delete = (dataId) => {
+    const values = data.has(dataId) ? data.get(dataId)?.values : undefined;
+    const r = del(dataId);
+    if (values !== undefined) pool.deleted(values);
+    return r;
+  };
+  const readSync = backend.readSync.bind(backend);
+  backend.readSync = (dataId) => {
+    pool.escaped(data.get(dataId)?.values);
+    return readSync(dataId);
+  };
+  const read = backend.read.bind(backend);
+  backend.read = (dataId) => {
+    pool.escaped(data.get(dataId)?.values);
+    return read(dataId);
+  };
+}
