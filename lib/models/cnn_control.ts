@@ -57,6 +57,8 @@ export interface CNNControlConfig {
   init: InitScheme;
   /** Seed of the initialisation. */
   seed: number;
+  /** Add the input to the output, as the SVRNN config it controls for. */
+  residual: boolean;
 }
 
 /** The default control: SVRNN's paper skeleton with an 8-conv, 64-wide middle. */
@@ -74,6 +76,7 @@ export const DEFAULT_CNN_CONTROL_CONFIG: Readonly<CNNControlConfig> = Object.fre
   leakySlope: 0.1,
   init: "xavier-caffe" as InitScheme,
   seed: 0,
+  residual: false,
 });
 
 export function cnnControlConfig(overrides?: Partial<CNNControlConfig>): CNNControlConfig {
@@ -96,6 +99,7 @@ export function validateCNNControlConfig(c: CNNControlConfig): void {
   }
   checkOneOf("cnn config init", c.init, INIT_SCHEMES);
   checkInt("cnn config seed", c.seed, 0);
+  checkOneOf("cnn config residual", c.residual, [true, false]);
 }
 
 export function cnnControlLayers(c: CNNControlConfig): ConvSpec[] {
@@ -168,7 +172,8 @@ export function createCNNControl(name: string, config: CNNControlConfig): CNNCon
       }
       const d1 = lrelu(tf.concat([e2, h], 3) as tf.Tensor4D, "convd1_1");
       const up = upsample2x(d1, c.resize);
-      const out = conv(tf.concat([e1, up], 3) as tf.Tensor4D, L.get("convd1_2")!, "none");
+      const decoded = conv(tf.concat([e1, up], 3) as tf.Tensor4D, L.get("convd1_2")!, "none");
+      const out = c.residual ? tf.add(decoded, x) as tf.Tensor4D : decoded;
       if (record) {
         record.e1 = tf.keep(e1);
         record.e2 = tf.keep(e2);

@@ -53,6 +53,8 @@ export interface NahConfig {
   init: InitScheme;
   /** Seed of the initialisation: one seed, one set of weights. */
   seed: number;
+  /** Add each scale's blurry input to its output (not in the paper; see registry.ts). */
+  residual: boolean;
 }
 
 /** The paper's network: 11,721,321 trainable parameters. */
@@ -65,6 +67,7 @@ export const DEFAULT_NAH_CONFIG: Readonly<NahConfig> = Object.freeze({
   meanShift: 0.5,
   init: "pytorch" as InitScheme,
   seed: 0,
+  residual: false,
 });
 
 export function nahConfig(overrides?: Partial<NahConfig>): NahConfig {
@@ -85,6 +88,7 @@ export function validateNahConfig(c: NahConfig): void {
   }
   checkOneOf("nah config init", c.init, INIT_SCHEMES);
   checkInt("nah config seed", c.seed, 0);
+  checkOneOf("nah config residual", c.residual, [true, false]);
 }
 
 /** The conv layers, coarsest scale first (the order they run), conv_end layers last. */
@@ -176,7 +180,9 @@ export function createNah(name: string, config: NahConfig): NahModel {
           input = tf.concat([inputs[s - 1], upFeat], 3) as tf.Tensor4D;
         }
       }
-      return outs.map((o) => tf.add(o, c.meanShift) as tf.Tensor4D);
+      return outs.map((o, s) =>
+        tf.add(o, c.residual ? tf.add(inputs[s], c.meanShift) : c.meanShift) as tf.Tensor4D
+      );
     });
   }
 

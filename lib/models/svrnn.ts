@@ -87,6 +87,8 @@ export interface SVRNNConfig {
   init: InitScheme;
   /** Seed of the initialisation (not from the paper): one seed, one set of weights. */
   seed: number;
+  /** Add the input to the output (not in the paper, which has no residual; see registry.ts). */
+  residual: boolean;
 }
 
 /** The paper's network: 9,227,027 trainable parameters. */
@@ -109,6 +111,7 @@ export const DEFAULT_SVRNN_CONFIG: Readonly<SVRNNConfig> = Object.freeze({
   leakySlope: 0.1,
   init: "xavier-caffe" as InitScheme,
   seed: 0,
+  residual: false,
 });
 
 /**
@@ -171,6 +174,7 @@ export function validateSVRNNConfig(c: SVRNNConfig): void {
   }
   checkOneOf("svrnn config init", c.init, INIT_SCHEMES);
   checkInt("svrnn config seed", c.seed, 0);
+  checkOneOf("svrnn config residual", c.residual, [true, false]);
 }
 
 /** The directions of one block in gate-slice order and in concat order. */
@@ -376,7 +380,8 @@ export function createSVRNN(name: string, config: SVRNNConfig): SVRNNModel {
       }
       logits?.dispose();
       const d1 = lrelu(tf.concat([e2, h], 3) as tf.Tensor4D, "convd1_1");
-      const out = conv(tf.concat([e1, up(d1)], 3) as tf.Tensor4D, layer("convd1_2"), "none");
+      const decoded = conv(tf.concat([e1, up(d1)], 3) as tf.Tensor4D, layer("convd1_2"), "none");
+      const out = c.residual ? tf.add(decoded, x) as tf.Tensor4D : decoded;
       if (record) {
         record.e1 = e1;
         record.e2 = e2;
