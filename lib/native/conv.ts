@@ -76,6 +76,14 @@ export interface ConvOptions {
   /** Force the im2col path even for stride 1 (for tests and benchmarks). */
   im2col?: boolean;
   /**
+   * Stride-1 forward: the products of a chunk are split into runs of grid positions whose
+   * output block plus the input window its taps read hold at most this many bytes, so
+   * they stay in cache while every tap accumulates into the block. Default: 1 MiB when
+   * outC <= 64 (measured 1.2-3x faster on SVRNN's narrow layers), none for wider layers
+   * (whose products are large enough already; blocking measured 5-15% slower there).
+   */
+  blockBytes?: number;
+  /**
    * Stride-1 forward: compute the output transposed ([outC, positions]) and transpose it
    * while copying out. Off by default: OpenBLAS runs the transposed product faster for
    * outC <= 32, but measured on SVRNN's layers the extra transposition ate the gain.
@@ -84,6 +92,8 @@ export interface ConvOptions {
 }
 
 const DEFAULT_CHUNK_BYTES = 8 * 1024 * 1024;
+const DEFAULT_BLOCK_BYTES = 1024 * 1024;
+const BLOCK_MAX_OUT_CHANNELS = 64;
 
 // ---------------------------------------------------------------------------------------
 // Scratch buffers, reused between calls (fresh multi-megabyte allocations cost page faults).
@@ -421,6 +431,53 @@ function gridForwardProducts(
   }
 }
 
+/**
+ * Grid positions per block: the block's output (or upstream gradient) rows plus the input
+ * window its taps read fit in `blockBytes`, so they stay in cache across the taps.
+ */
+function blockRun(g: ConvGeometry, plan: GridPlan, blockBytes: number): number {
+  const halo = plan.halo * plan.Wp + (g.kW - 1) * g.dilW;
+  const budget = blockBytes / 4 - halo * g.inC;
+  return Math.max(plan.Wp, Math.floor(budget / (g.inC + g.outC)));
+}
+
+/** dw += the products of a block: P view and dy on the grid (D), both starting at the block. */
+function gridFilterProducts(
+  gemm: Gemm,
+  g: ConvGeometry,
+  P: Float32Array,
+  Wp: number,
+  M: number,
+  gather: Gather,
+  D: Float32Array,
+  dw: Float32Array,
+): void {
+  const { inC, outC, kH, kW, dilH, dilW } = g;
+  if (gather === "none") {
+    for (let kh = 0; kh < kH; kh++) {
+      for (let kw = 0; kw < kW; kw++) {
+        const a = P.subarray((kh * dilH * Wp + kw * dilW) * inC);
+        const c = dw.subarray((kh * kW + kw) * inC * outC);
+        gemm(true, false, inC, outC, M, 1, a, inC, D, outC, 1, c, outC);
+      }
+    }
+  } else if (gather === "kw") {
+    const width = kW * inC;
+    const Gk = scratch("gatherKw", (M + (kH - 1) * dilH * Wp) * width);
+    gatherKw(Gk, P, g, M + (kH - 1) * dilH * Wp);
+    for (let kh = 0; kh < kH; kh++) {
+      const a = Gk.subarray(kh * dilH * Wp * width);
+      const c = dw.subarray(kh * width * outC);
+      gemm(true, false, width, outC, M, 1, a, width, D, outC, 1, c, outC);
+    }
+  } else {
+    const K = kH * kW * inC;
+    const Ga = scratch("gatherAll", M * K);
+    gatherAll(Ga, P, g, Wp, M);
+    gemm(true, false, K, outC, M, 1, Ga, K, D, outC, 1, dw, outC);
+  }
+}
+
 // ---------------------------------------------------------------------------------------
 // im2col on output rows (any stride, dilation and padding).
 
@@ -527,7 +584,18 @@ export function convForward(
       const P = scratch("P", G * plan.Wp * g.inC);
       fillPadded(P, x, g, plan, chunk);
       const Cbuf = scratch("C", M * outC);
-      gridForwardProducts(gemm, g, w, P, plan.Wp, M, gather, Cbuf, trans);
+      if (trans) {
+        gridForwardProducts(gemm, g, w, P, plan.Wp, M, gather, Cbuf, true);
+      } else {
+        const blockBytes = opts.blockBytes ??
+          (outC <= BLOCK_MAX_OUT_CHANNELS ? DEFAULT_BLOCK_BYTES : Infinity);
+        const run = blockRun(g, plan, blockBytes);
+        for (let m0 = 0; m0 < M; m0 += run) {
+          const m = Math.min(run, M - m0);
+          const Pv = P.subarray(m0 * g.inC), Cv = Cbuf.subarray(m0 * outC);
+          gridForwardProducts(gemm, g, w, Pv, plan.Wp, m, gather, Cv, false);
+        }
+      }
       for (const s of chunk) {
         for (let r = 0; r < s.rows; r++) {
           const dst = ((s.n * outH + s.h0 + r) * outW) * outC;
@@ -656,7 +724,7 @@ export function convBackpropFilter(
     const gather = opts.gather ?? defaultGather(g);
     const plan = planGrid(g, gather, chunkBytes, outC);
     const { Wp } = plan;
-    const { dilH, dilW } = g;
+    const { dilW } = g;
     for (const chunk of plan.chunks) {
       const { G, M } = chunkExtent(plan, chunk, kW, dilW);
       const P = scratch("P", G * Wp * inC);
@@ -670,28 +738,12 @@ export function convBackpropFilter(
           D.set(dy.subarray(src, src + outW * outC), (s.g + r) * Wp * outC);
         }
       }
-      if (gather === "none") {
-        for (let kh = 0; kh < kH; kh++) {
-          for (let kw = 0; kw < kW; kw++) {
-            const a = P.subarray((kh * dilH * Wp + kw * dilW) * inC);
-            const c = dw.subarray((kh * kW + kw) * inC * outC);
-            gemm(true, false, inC, outC, M, 1, a, inC, D, outC, 1, c, outC);
-          }
-        }
-      } else if (gather === "kw") {
-        const width = kW * inC;
-        const Gk = scratch("gatherKw", (M + (kH - 1) * dilH * Wp) * width);
-        gatherKw(Gk, P, g, M + (kH - 1) * dilH * Wp);
-        for (let kh = 0; kh < kH; kh++) {
-          const a = Gk.subarray(kh * dilH * Wp * width);
-          const c = dw.subarray(kh * width * outC);
-          gemm(true, false, width, outC, M, 1, a, width, D, outC, 1, c, outC);
-        }
-      } else {
-        const K = kH * kW * inC;
-        const Ga = scratch("gatherAll", M * K);
-        gatherAll(Ga, P, g, Wp, M);
-        gemm(true, false, K, outC, M, 1, Ga, K, D, outC, 1, dw, outC);
+      const blockBytes = opts.blockBytes ??
+        (outC <= BLOCK_MAX_OUT_CHANNELS ? DEFAULT_BLOCK_BYTES : Infinity);
+      const run = blockRun(g, plan, blockBytes);
+      for (let m0 = 0; m0 < M; m0 += run) {
+        const m = Math.min(run, M - m0);
+        gridFilterProducts(gemm, g, P.subarray(m0 * inC), Wp, m, gather, D.subarray(m0 * outC), dw);
       }
     }
     return;

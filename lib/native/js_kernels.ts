@@ -283,6 +283,58 @@ const BOOL_BINARY: Record<string, BinaryLoop> = {
   },
 };
 
+/** o[i] = a[i] op b[i]: the common case, unstrided (about twice as fast as BinaryLoop). */
+type SameLoop = (a: Float32Array, b: Float32Array, o: Float32Array, n: number) => void;
+/** o[i] = a[i] op s. */
+type ScalarLoop = (a: Float32Array, s: number, o: Float32Array, n: number) => void;
+
+const SAME: Record<string, SameLoop> = {
+  [tf.Add]: (a, b, o, n) => {
+    for (let i = 0; i < n; i++) o[i] = a[i] + b[i];
+  },
+  [tf.Sub]: (a, b, o, n) => {
+    for (let i = 0; i < n; i++) o[i] = a[i] - b[i];
+  },
+  [tf.Multiply]: (a, b, o, n) => {
+    for (let i = 0; i < n; i++) o[i] = a[i] * b[i];
+  },
+  [tf.RealDiv]: (a, b, o, n) => {
+    for (let i = 0; i < n; i++) o[i] = a[i] / b[i];
+  },
+};
+
+/** a op s, for a scalar s on the right. */
+const SCALAR_RIGHT: Record<string, ScalarLoop> = {
+  [tf.Add]: (a, s, o, n) => {
+    for (let i = 0; i < n; i++) o[i] = a[i] + s;
+  },
+  [tf.Sub]: (a, s, o, n) => {
+    for (let i = 0; i < n; i++) o[i] = a[i] - s;
+  },
+  [tf.Multiply]: (a, s, o, n) => {
+    for (let i = 0; i < n; i++) o[i] = a[i] * s;
+  },
+  [tf.RealDiv]: (a, s, o, n) => {
+    for (let i = 0; i < n; i++) o[i] = a[i] / s;
+  },
+};
+
+/** s op b, for a scalar s on the left. */
+const SCALAR_LEFT: Record<string, ScalarLoop> = {
+  [tf.Add]: (b, s, o, n) => {
+    for (let i = 0; i < n; i++) o[i] = s + b[i];
+  },
+  [tf.Sub]: (b, s, o, n) => {
+    for (let i = 0; i < n; i++) o[i] = s - b[i];
+  },
+  [tf.Multiply]: (b, s, o, n) => {
+    for (let i = 0; i < n; i++) o[i] = s * b[i];
+  },
+  [tf.RealDiv]: (b, s, o, n) => {
+    for (let i = 0; i < n; i++) o[i] = s / b[i];
+  },
+};
+
 /** Drops leading 1s. */
 function squeezeLeading(shape: readonly number[]): number[] {
   let i = 0;
@@ -307,12 +359,16 @@ function binaryKernel(name: string, loop: BinaryLoop, outDtype: "float32" | "boo
     const out = outDtype === "bool" ? new Uint8Array(n) : bufferPool.alloc(n);
     const na = av.length, nb = bv.length;
     if (n === 0) return backend.makeTensorInfo(outShape, outDtype, out);
+    const same = SAME[name], right = SCALAR_RIGHT[name], left = SCALAR_LEFT[name];
     if (na === n && nb === n) {
-      loop(av, 0, 1, bv, 0, 1, out, 0, n);
+      if (same && out instanceof Float32Array) same(av, bv, out, n);
+      else loop(av, 0, 1, bv, 0, 1, out, 0, n);
     } else if (na === n && nb === 1) {
-      loop(av, 0, 1, bv, 0, 0, out, 0, n);
+      if (right && out instanceof Float32Array) right(av, bv[0], out, n);
+      else loop(av, 0, 1, bv, 0, 0, out, 0, n);
     } else if (nb === n && na === 1) {
-      loop(av, 0, 0, bv, 0, 1, out, 0, n);
+      if (left && out instanceof Float32Array) left(bv, av[0], out, n);
+      else loop(av, 0, 0, bv, 0, 1, out, 0, n);
     } else if (na === n && endsWith(a.shape, squeezeLeading(b.shape))) {
       // b repeats along a's leading dimensions (a per-channel bias, say).
       for (let o = 0; o < n; o += nb) loop(av, o, 1, bv, 0, 1, out, o, nb);
