@@ -234,6 +234,13 @@ function arr<T>(a: ArrayLike<T> | undefined): T[] {
 
 /** Renders a plotly figure as a standalone SVG document (a string). */
 export function renderSvg(fig: Figure, opts: SvgOptions = {}): string {
+  // Hidden traces (dropdown and slider figures, lib/viz/menus.ts) are not drawn.
+  if (fig.data.some((t) => t.visible === false || t.visible === "legendonly")) {
+    fig = {
+      ...fig,
+      data: fig.data.filter((t) => t.visible !== false && t.visible !== "legendonly"),
+    };
+  }
   const L = fig.layout;
   const W = opts.width ?? L.width ?? 720, H = opts.height ?? L.height ?? 380;
   const title = L.title?.text ? plainText(L.title.text) : "";

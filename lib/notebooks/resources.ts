@@ -1,0 +1,420 @@
+/**
+ * What the notebooks read from disk, with a clear message instead of a crash when
+ * something is not there (Deno-only):
+ *
+ * - shipped checkpoints `results/checkpoints/NAME.safetensors` (`loadShipped`), with a
+ *   freshly built model as the quick-mode fallback (`shippedOrFallback`);
+ * - training logs: `results/training/NAME.jsonl`, else the run folder's
+ *   `runs/NAME/log.jsonl` (`readTrainingLog`);
+ * - evaluation JSONs `results/eval/NAME.json` (`readEvalResult`) and the ablation study
+ *   `results/ablations.json` (`readAblations`);
+ * - the synthetic benchmarks: `synth-v1-quick` is regenerated from the committed fixtures
+ *   when missing (about a second), `synth-v1` needs `deno task data` and
+ *   `deno task data benchmark` (`benchmarkPairs`).
+ *
+ * Paths are absolute, from the repository root (a notebook's working directory is
+ * notebooks/). $SVRNN_CHECKPOINTS overrides the checkpoint folder (tests).
+ */
+import * as tf from "@tensorflow/tfjs";
+import { inspectCheckpoint, loadModel } from "../models/checkpoint.ts";
+import { createModel } from "../models/registry.ts";
+import type { DeblurModel } from "../models/model.ts";
+import { BENCHMARKS } from "../data/benchmark.ts";
+import { generateBenchmark } from "../data/benchmark_io.ts";
+import { type GoProBlur, listGoProPairs, loadPair, type PairRef } from "../data/gopro.ts";
+import type { EvalPair } from "../eval/evaluate.ts";
+import { isQuick, repoRoot } from "./env.ts";
+
+function env(name: string): string | undefined {
+  try {
+    return Deno.env.get(name) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return await Deno.stat(path).then(() => true, () => false);
+}
+
+async function readJson<T>(path: string): Promise<T | null> {
+  try {
+    return JSON.parse(await Deno.readTextFile(path)) as T;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw new Error(`${path}: cannot read JSON: ${(e as Error).message}`);
+  }
+}
+
+/** A path relative to the repository root, for messages. */
+export function relPath(path: string): string {
+  const root = repoRoot();
+  return path.startsWith(`${root}/`) ? path.slice(root.length + 1) : path;
+}
+
+/**
+ * A path a reader types into a parameter cell: absolute, `~/...`, or relative to the
+ * repository root (not to notebooks/, the kernel's working directory).
+ */
+export function resolvePath(path: string): string {
+  if (path.startsWith("/")) return path;
+  if (path === "~" || path.startsWith("~/")) return `${env("HOME") ?? ""}${path.slice(1)}`;
+  return `${repoRoot()}/${path.replace(/^\.\//, "")}`;
+}
+
+// ---------------------------------------------------------------------------------------
+// Shipped models
+
+/** Where the shipped checkpoint of `name` lives. */
+export function shippedCheckpointPath(name: string): string {
+  const dir = env("SVRNN_CHECKPOINTS") ?? `${repoRoot()}/results/checkpoints`;
+  return `${dir}/${name}.safetensors`;
+}
+
+export interface TrainingInfo {
+  /** Steps trained (from the checkpoint's "training" metadata). */
+  step: number | null;
+  batchSize: number | null;
+  patchSize: number | null;
+  bestValPsnr: number | null;
+  /** Training data description. */
+  data: string | null;
+  /** Backend it was trained on. */
+  backend: string | null;
+  /** Commit of the training run. */
+  commit: string | null;
+}
+
+function parseJson(s: string | undefined): any {
+  if (!s) return null;
+  try {
+    return JSON.parse(s);
+  } catch {
+    return s;
+  }
+}
+
+/** The training recipe and provenance stored in a checkpoint's metadata. */
+export function trainingInfo(metadata: Record<string, string>): TrainingInfo {
+  const t = parseJson(metadata.training);
+  const prov = parseJson(metadata.provenance);
+  return {
+    step: typeof t?.step === "number" ? t.step : null,
+    batchSize: t?.config?.batchSize ?? null,
+    patchSize: t?.config?.patchSize ?? null,
+    bestValPsnr: typeof t?.bestValPsnr === "number" ? t.bestValPsnr : null,
+    data: metadata.data ?? null,
+    backend: metadata.backend ?? null,
+    commit: typeof prov?.commit === "string" ? prov.commit : null,
+  };
+}
+
+/**
+ * Where trained weights of `name` may be, in order: the shipped checkpoint, then the run
+ * folder `deno task ablate` leaves (`runs/ablations/NAME/last.safetensors`, read only).
+ */
+export function trainedCheckpointPaths(name: string): string[] {
+  return [shippedCheckpointPath(name), `${repoRoot()}/runs/ablations/${name}/last.safetensors`];
+}
+
+export type Shipped =
+  | { ok: true; model: DeblurModel; path: string; bytes: number; training: TrainingInfo }
+  | { ok: false; path: string; reason: string };
+
+/**
+ * Loads the shipped checkpoint of `name` (with `ablationRuns`, else the ablation run's
+ * weights), or says why it cannot.
+ */
+export async function loadShipped(
+  name: string,
+  opts: { ablationRuns?: boolean } = {},
+): Promise<Shipped> {
+  let path = shippedCheckpointPath(name);
+  if (opts.ablationRuns && !(await exists(path))) {
+    for (const p of trainedCheckpointPaths(name)) {
+      if (await exists(p)) {
+        path = p;
+        break;
+      }
+    }
+  }
+  if (!(await exists(path))) {
+    return {
+      ok: false,
+      path,
+      reason: `no shipped checkpoint at \`${relPath(path)}\` (train it with ` +
+        `\`deno task train --model ${name} --release ${relPath(path)}\`)`,
+    };
+  }
+  try {
+    const { model, metadata, optimizer } = await loadModel(path);
+    tf.dispose(Object.values(optimizer));
+    const bytes = (await Deno.stat(path)).size;
+    return { ok: true, model, path, bytes, training: trainingInfo(metadata) };
+  } catch (e) {
+    return { ok: false, path, reason: `cannot load \`${relPath(path)}\`: ${(e as Error).message}` };
+  }
+}
+
+export interface ModelChoice {
+  /** The model to use, or null (full mode without the checkpoint). */
+  model: DeblurModel | null;
+  /** "shipped", "fresh" (quick-mode fallback: random initial weights) or "missing". */
+  status: "shipped" | "fresh" | "missing";
+  /** Markdown for the reader: where the weights came from, or what is missing. */
+  message: string;
+  path: string;
+  bytes: number | null;
+  training: TrainingInfo | null;
+}
+
+/**
+ * The shipped `name` when present; otherwise, in quick mode (or with `fallback: true`), a
+ * freshly built `name` with its seeded initial weights, and in full mode null; `message`
+ * says which.
+ */
+export async function shippedOrFallback(
+  name: string,
+  opts: { fallback?: boolean } = {},
+): Promise<ModelChoice> {
+  const s = await loadShipped(name);
+  if (s.ok) {
+    const t = s.training;
+    return {
+      model: s.model,
+      status: "shipped",
+      path: s.path,
+      bytes: s.bytes,
+      training: t,
+      message: `**${name}**: shipped weights \`${relPath(s.path)}\` (${
+        (s.bytes / 1e6).toFixed(2)
+      } MB, ${s.model.paramCount().toLocaleString("en-US")} parameters${
+        t.step !== null ? `, ${t.step} training steps` : ""
+      }).`,
+    };
+  }
+  if (opts.fallback ?? isQuick()) {
+    const model = createModel(name);
+    return {
+      model,
+      status: "fresh",
+      path: s.path,
+      bytes: null,
+      training: null,
+      message: `**${name}**: ${s.reason}. Using a freshly built ${name} with random initial ` +
+        `weights instead, so its outputs below are **not** a trained model's.`,
+    };
+  }
+  return {
+    model: null,
+    status: "missing",
+    path: s.path,
+    bytes: null,
+    training: null,
+    message: `**${name} is missing**: ${s.reason}. The cells that need it show this note ` +
+      `instead of results.`,
+  };
+}
+
+/** Metadata of a shipped checkpoint without building the model, or null when absent. */
+export async function shippedInfo(
+  name: string,
+): Promise<{ path: string; bytes: number; training: TrainingInfo } | null> {
+  const path = shippedCheckpointPath(name);
+  if (!(await exists(path))) return null;
+  const info = await inspectCheckpoint(path);
+  return { path, bytes: (await Deno.stat(path)).size, training: trainingInfo(info.metadata) };
+}
+
+// ---------------------------------------------------------------------------------------
+// Logs and results
+
+/** One line of a training log (lib/train/trainer.ts LogRecord). */
+export interface TrainLogRecord {
+  step: number;
+  kind: "train" | "val" | "stop";
+  loss?: number;
+  lr?: number;
+  gradNorm?: number;
+  patchesPerSec?: number;
+  elapsedSec?: number;
+  valPsnr?: number;
+}
+
+/**
+ * The training log of a shipped model: `results/training/NAME.jsonl`, else
+ * `runs/NAME/log.jsonl` (read only). Null when neither exists.
+ */
+export async function readTrainingLog(
+  name: string,
+): Promise<{ path: string; records: TrainLogRecord[] } | null> {
+  const root = repoRoot();
+  for (const path of [`${root}/results/training/${name}.jsonl`, `${root}/runs/${name}/log.jsonl`]) {
+    let text: string;
+    try {
+      text = await Deno.readTextFile(path);
+    } catch {
+      continue;
+    }
+    const records: TrainLogRecord[] = [];
+    for (const line of text.split("\n")) {
+      if (!line.trim()) continue;
+      try {
+        records.push(JSON.parse(line));
+      } catch {
+        // a line being written right now: skip it
+      }
+    }
+    return { path, records };
+  }
+  return null;
+}
+
+/** `deno task eval --results` output (lib/cli/eval.ts). */
+export interface EvalResult {
+  model: string;
+  weights: string;
+  params: number;
+  data: string;
+  backend: string;
+  summary: {
+    images: number;
+    meanPsnr: number;
+    meanSsim: number;
+    meanInputPsnr: number;
+    meanInputSsim: number;
+    gainPsnr: number;
+    warmMsPerImage: number;
+    peakTensorBytes: number;
+    rssBytes: number;
+  };
+  perImage: {
+    name: string;
+    width: number;
+    height: number;
+    psnr: number;
+    ssim: number;
+    inputPsnr: number;
+    inputSsim: number;
+    ms: number;
+  }[];
+  provenance?: { commit?: string; date?: string; machine?: { cpu?: string; cores?: number } };
+}
+
+/** `results/eval/NAME.json`, or null when absent. */
+export async function readEvalResult(
+  name: string,
+): Promise<{ path: string; result: EvalResult } | null> {
+  const path = `${repoRoot()}/results/eval/${name}.json`;
+  const result = await readJson<EvalResult>(path);
+  return result ? { path, result } : null;
+}
+
+/** One variant of results/ablations.json (lib/cli/ablate.ts). */
+export interface AblationVariant {
+  model: string;
+  description?: string;
+  params: number;
+  benchmark?: string;
+  steps: number;
+  patches: number;
+  trainSec: number | null;
+  summary: {
+    meanPsnr: number;
+    meanSsim: number;
+    meanInputPsnr: number;
+    gainPsnr: number;
+    [k: string]: number;
+  };
+  perImage: { name: string; psnr: number; ssim: number; inputPsnr: number }[];
+  loss: { step: number; loss: number }[];
+}
+
+export interface Ablations {
+  description?: string;
+  data?: string;
+  recipe?: Record<string, unknown>;
+  backend?: string;
+  provenance?: { commit?: string; date?: string };
+  variants: AblationVariant[];
+}
+
+/** The default ablation results file. */
+export function ablationsPath(): string {
+  return `${repoRoot()}/results/ablations.json`;
+}
+
+/** results/ablations.json (or `path`), or null when absent; throws on a malformed file. */
+export async function readAblations(path = ablationsPath()): Promise<Ablations | null> {
+  const a = await readJson<Ablations>(path);
+  if (a === null) return null;
+  if (!Array.isArray(a.variants)) throw new Error(`${path}: no "variants" list`);
+  return a;
+}
+
+// ---------------------------------------------------------------------------------------
+// Data
+
+/** Folder of a synthetic benchmark. */
+export function benchmarkDir(name: string): string {
+  return `${repoRoot()}/data/benchmarks/${name}`;
+}
+
+/**
+ * Makes sure a benchmark is on disk: synth-v1-quick is generated from the fixtures when
+ * missing (a second); anything else must have been made by `deno task data benchmark`.
+ * Returns null with a message when it is not there.
+ */
+export async function ensureBenchmark(
+  name: string,
+): Promise<{ ok: true; root: string } | { ok: false; message: string }> {
+  const root = benchmarkDir(name);
+  if (await exists(`${root}/manifest.json`)) return { ok: true, root };
+  const spec = BENCHMARKS[name];
+  if (spec?.source === "fixtures") {
+    await generateBenchmark(spec, {
+      out: `${repoRoot()}/data/benchmarks`,
+      fixturesDir: `${repoRoot()}/data/fixtures`,
+    });
+    return { ok: true, root };
+  }
+  return {
+    ok: false,
+    message: `benchmark ${name} is not on disk (\`${
+      relPath(root)
+    }\`): make it with \`deno task data\` then \`deno task data benchmark\``,
+  };
+}
+
+/** Pairs as lazily loaded EvalPairs (for lib/eval/evaluate.ts). */
+export function evalPairs(refs: PairRef[]): EvalPair[] {
+  return refs.map((r) => {
+    let loaded: ReturnType<typeof loadPair> | null = null;
+    const get = () => (loaded ??= loadPair(r));
+    return {
+      name: r.sequence ? `${r.sequence}/${r.frame}` : r.frame,
+      blurry: async () => (await get()).blur,
+      sharp: async () => (await get()).sharp,
+    };
+  });
+}
+
+/**
+ * The pairs of a benchmark split (generating synth-v1-quick when needed), or of a GoPro
+ * folder when `gopro` is given (`blur` must then be chosen explicitly).
+ */
+export async function datasetPairs(
+  source: { benchmark: string; blur?: GoProBlur } | { gopro: string; blur: GoProBlur },
+  split: "train" | "test",
+  limit?: number,
+): Promise<PairRef[]> {
+  let root: string;
+  if ("gopro" in source) root = source.gopro;
+  else {
+    const b = await ensureBenchmark(source.benchmark);
+    if (!b.ok) throw new Error(b.message);
+    root = b.root;
+  }
+  const refs = await listGoProPairs(root, { split, blur: source.blur ?? "blur_gamma" });
+  return limit === undefined ? refs : refs.slice(0, limit);
+}
