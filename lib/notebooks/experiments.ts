@@ -2,8 +2,8 @@
  * Small experiments a notebook runs live (Deno-only): train a registered model, with
  * config overrides, for a few steps on a synthetic benchmark with the kit's trainer
  * (lib/train), then evaluate it on the test split (lib/eval) — the same procedure as
- * `deno task ablate` for one variant, at a budget a reader can wait for. Plus a display
- * that updates in place while it runs (progress and loss curve).
+ * `deno task ablate` for one variant, at a budget a reader can wait for; progress lines
+ * while it trains; side-by-side comparisons of models on one image.
  */
 import * as tf from "@tensorflow/tfjs";
 import { createModel, listModels } from "../models/registry.ts";
@@ -13,10 +13,12 @@ import { type LogRecord, train } from "../train/trainer.ts";
 import { makeTrainData } from "../train/data.ts";
 import type { GoProBlur } from "../data/gopro.ts";
 import { type EvalSummary, evaluate, type ImageScore } from "../eval/evaluate.ts";
-import { type Bundle, display, inKernel } from "../viz/show.ts";
-import { figureBundle } from "../viz/show.ts";
 import { type Figure, lineFigure } from "../viz/figure.ts";
 import { datasetPairs, evalPairs } from "./resources.ts";
+import { clampImage, cropImage, type RgbImage } from "../data/image.ts";
+import { psnr, ssim } from "../eval/metrics.ts";
+import { DEFAULT_TILE, predictTiled, type TileOptions } from "../eval/tiled.ts";
+import { AUTO_TILE_PIXELS } from "../cli/model_args.ts";
 
 export interface ExperimentConfig {
   /** Registered model name (lib/models/registry.ts). */
@@ -148,101 +150,53 @@ export async function trainAndEvaluate(
 }
 
 // ---------------------------------------------------------------------------------------
-// A display that updates in place
-
-type JupyterDisplay = {
-  display(obj: unknown, opts?: { raw?: boolean; update?: boolean; display_id?: string }): Promise<
-    void
-  >;
-};
-
-let liveCounter = 0;
+// Progress while training
 
 /**
- * One output area that later calls replace (Jupyter's display_id). Outside a kernel,
- * `update` prints the text/plain part. Await `done()` at the end of the cell, so no
- * update is still in flight when the cell finishes.
- */
-export class LiveDisplay {
-  #id = `svrnn-live-${Date.now().toString(36)}-${++liveCounter}`;
-  #shown = false;
-  #pending: Promise<void>[] = [];
-
-  /** Replaces the output with `bundle` (the first call creates it). */
-  update(bundle: Bundle): Promise<void> {
-    let p: Promise<void>;
-    if (!inKernel()) p = display(bundle);
-    else {
-      const j = (globalThis as unknown as { Deno: { jupyter: JupyterDisplay } }).Deno.jupyter;
-      p = j.display(bundle, { raw: true, display_id: this.#id, update: this.#shown });
-    }
-    this.#shown = true;
-    this.#pending.push(p);
-    return p;
-  }
-
-  /** Waits for every update sent so far. */
-  async done(): Promise<void> {
-    await Promise.all(this.#pending);
-    this.#pending = [];
-  }
-}
-
-/**
- * A training-progress display: a text line and the loss curve so far, redrawn at most every
- * `everyMs` (and always on the last step). Pass `onLog` to `trainAndEvaluate` or `train`.
+ * Training progress for a notebook cell: a text line (progress bar, step, loss, speed)
+ * printed at most every `everyMs` (and on the last step), which Jupyter streams while the
+ * cell runs, and the loss curve so far as a figure (`figure()`, shown after the run).
+ *
+ * Progress is printed rather than redrawn in place: with the Deno kernel, displays that
+ * carry a display_id (Jupyter's in-place updates) were seen to make nbclient drop every
+ * output of the cell, so the kit does not use them.
  */
 export function trainingProgress(
   title: string,
-  opts: { everyMs?: number } = {},
-): {
-  onLog: (r: LogRecord, total: number) => void;
-  done: () => Promise<void>;
-  figure: () => Figure;
-} {
-  const live = new LiveDisplay();
-  const steps: number[] = [], losses: number[] = [];
-  let last = 0;
+  opts: { everyMs?: number; print?: (line: string) => void } = {},
+): { onLog: (r: LogRecord, total: number) => void; figure: () => Figure; lines: string[] } {
+  const steps: number[] = [], losses: number[] = [], lines: string[] = [];
+  const print = opts.print ?? ((l: string) => console.log(l));
+  let last = -Infinity;
   const t0 = performance.now();
   const figure = () =>
-    lineFigure([{
-      name: "training loss",
-      x: steps,
-      y: losses,
-      mode: "lines+markers",
-      markerSize: 4,
-    }], {
-      title,
-      xTitle: "step",
-      yTitle: "L2 loss (sum / 2 / batch)",
-      logY: true,
-      height: 320,
-    });
-  const draw = (text: string) => {
-    const b = figureBundle(figure());
-    const html = `<div style="font-family:monospace;font-size:13px">${
-      text.replace(/</g, "&lt;")
-    }</div>${b["text/html"]}`;
-    live.update({ ...b, "text/html": html, "text/plain": text });
-  };
+    lineFigure(
+      [{ name: "training loss", x: steps, y: losses, mode: "lines+markers", markerSize: 4 }],
+      {
+        title,
+        xTitle: "step",
+        yTitle: "L2 loss (sum / 2 / batch)",
+        logY: true,
+        height: 320,
+      },
+    );
   return {
     onLog: (r, total) => {
       if (r.kind !== "train" || r.loss === undefined) return;
       steps.push(r.step);
       losses.push(r.loss);
       const now = performance.now();
-      if (now - last < (opts.everyMs ?? 1500) && r.step < total) return;
+      if (now - last < (opts.everyMs ?? 2000) && r.step < total) return;
       last = now;
-      const done = r.step / total;
-      const bar = "#".repeat(Math.round(done * 30)).padEnd(30, ".");
-      draw(
-        `[${bar}] step ${r.step}/${total}  loss ${r.loss.toPrecision(4)}  ${
-          (r.patchesPerSec ?? 0).toFixed(1)
-        } patches/s  ${((now - t0) / 1000).toFixed(1)} s`,
-      );
+      const bar = "#".repeat(Math.round((r.step / total) * 30)).padEnd(30, ".");
+      const line = `[${bar}] step ${r.step}/${total}  loss ${r.loss.toPrecision(4)}  ${
+        (r.patchesPerSec ?? 0).toFixed(1)
+      } patches/s  ${((now - t0) / 1000).toFixed(1)} s`;
+      lines.push(line);
+      print(line);
     },
-    done: () => live.done(),
     figure,
+    lines,
   };
 }
 
@@ -250,4 +204,81 @@ export function trainingProgress(
 export function disposeModels(...models: (DeblurModel | null | undefined)[]): number {
   for (const m of models) m?.dispose();
   return tf.memory().numTensors;
+}
+
+// ---------------------------------------------------------------------------------------
+// Side-by-side comparisons
+
+export interface Compared {
+  label: string;
+  image: RgbImage;
+  /** Against the sharp image, when there is one (null for the sharp image itself). */
+  psnr: number | null;
+  ssim: number | null;
+  /** Wall time of the model, ms (null for the input and the sharp image). */
+  ms: number | null;
+}
+
+/**
+ * The blurry image, every model's clipped output and (when given) the sharp image, with
+ * PSNR and SSIM against the sharp image. Large images are deblurred tile by tile (`tile`,
+ * default: whole image up to 2.1 megapixels, else 512 px tiles with 32 px overlap, as
+ * `deno task deblur` does).
+ */
+export function deblurAll(
+  models: { label: string; model: DeblurModel }[],
+  blurry: RgbImage,
+  sharp?: RgbImage,
+  tile?: TileOptions,
+): Compared[] {
+  const t = tile ??
+    (blurry.width * blurry.height > AUTO_TILE_PIXELS ? DEFAULT_TILE : { tile: 0, overlap: 0 });
+  const score = (img: RgbImage) =>
+    sharp ? { psnr: psnr(img, sharp), ssim: ssim(img, sharp) } : { psnr: null, ssim: null };
+  const out: Compared[] = [{ label: "blurry input", image: blurry, ...score(blurry), ms: null }];
+  for (const { label, model } of models) {
+    const t0 = performance.now();
+    const img = clampImage(predictTiled(model, blurry, t), true);
+    out.push({ label, image: img, ...score(img), ms: performance.now() - t0 });
+  }
+  if (sharp) {
+    out.push({ label: "sharp (ground truth)", image: sharp, psnr: null, ssim: null, ms: null });
+  }
+  return out;
+}
+
+/** Captions for `showImages`: "label, 27.31 dB / 0.8412". */
+export function comparedImages(list: Compared[]): { image: RgbImage; label: string }[] {
+  return list.map((c) => ({
+    image: c.image,
+    label: c.psnr === null
+      ? c.label
+      : `${c.label}: ${c.psnr.toFixed(2)} dB, SSIM ${c.ssim!.toFixed(3)}`,
+  }));
+}
+
+/** The same window of every image (e.g. a detail at full resolution). */
+export function cropCompared(
+  list: Compared[],
+  x: number,
+  y: number,
+  width: number,
+  height: number,
+): Compared[] {
+  return list.map((c) => {
+    const w = Math.min(width, c.image.width - x), h = Math.min(height, c.image.height - y);
+    return { ...c, image: cropImage(c.image, x, y, w, h) };
+  });
+}
+
+/** Trailing moving average over `window` values (the first values average what there is). */
+export function movingAverage(values: number[], window: number): number[] {
+  const out: number[] = [];
+  let sum = 0;
+  for (let i = 0; i < values.length; i++) {
+    sum += values[i];
+    if (i >= window) sum -= values[i - window];
+    out.push(sum / Math.min(i + 1, window));
+  }
+  return out;
 }

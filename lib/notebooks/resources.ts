@@ -76,6 +76,7 @@ export interface TrainingInfo {
   step: number | null;
   batchSize: number | null;
   patchSize: number | null;
+  learningRate: number | null;
   bestValPsnr: number | null;
   /** Training data description. */
   data: string | null;
@@ -102,6 +103,7 @@ export function trainingInfo(metadata: Record<string, string>): TrainingInfo {
     step: typeof t?.step === "number" ? t.step : null,
     batchSize: t?.config?.batchSize ?? null,
     patchSize: t?.config?.patchSize ?? null,
+    learningRate: t?.config?.learningRate ?? null,
     bestValPsnr: typeof t?.bestValPsnr === "number" ? t.bestValPsnr : null,
     data: metadata.data ?? null,
     backend: metadata.backend ?? null,
@@ -268,6 +270,21 @@ export async function readTrainingLog(
     return { path, records };
   }
   return null;
+}
+
+/**
+ * Wall time of a training run from its log, seconds: `elapsedSec` restarts at 0 when a run
+ * is resumed, so the sessions' last values are added up.
+ */
+export function trainingWallSec(records: TrainLogRecord[]): number | null {
+  let total = 0, session = 0, seen = false;
+  for (const r of records) {
+    if (r.elapsedSec === undefined) continue;
+    seen = true;
+    if (r.elapsedSec < session) total += session;
+    session = r.elapsedSec;
+  }
+  return seen ? total + session : null;
 }
 
 /** `deno task eval --results` output (lib/cli/eval.ts). */

@@ -1,0 +1,369 @@
+// Source of notebooks/03_training.ipynb in the "percent" format (see 01_iir_derivation.ts).
+// Build: `deno run -A lib/notebooks/build.ts 03_training --force`; execute:
+// `deno task reproduce --only 03`.
+
+// %% [markdown]
+// # 03 · Training SVRNN: a live run, the shipped runs, before and after
+//
+// **Question.** What does it take to train SVRNN, how does training behave, and what do
+// the trained models do to a blurry image?
+//
+// The paper trains the 9.2-million-parameter network for 200,000 Adam steps of 20 patches
+// of 128x128 pixels on a GPU (`reference/SVRNN.md` §4). This kit ships CPU-sized versions,
+// `svrnn-small` (about 0.3 M parameters) and the baseline `nah-small` (Nah et al.'s
+// multi-scale CNN at a similar size), trained with the same recipe (Adam, poly decay,
+// gradient clipping, L2 loss) by `deno task train` on the synthetic benchmark.
+//
+// 1. the recipe: the paper's, this notebook's live run, the shipped models';
+// 2. a short live training run, with its progress and loss curve;
+// 3. the shipped models' full training curves (loss, validation PSNR, throughput);
+// 4. before and after: test images through the shipped models and the live one.
+//
+// Everything runs through `lib/train/trainer.ts` (the same loop as `deno task train`,
+// seeded and resumable) and `lib/eval/evaluate.ts`; this notebook sets parameters and
+// shows results. Figures go to `results/figures/03_*`, tables to `results/tables/03_*`.
+
+// %%
+import { DEFAULT_TRAIN_CONFIG } from "#lib/train/config.ts";
+import { lineFigure } from "#lib/viz/figure.ts";
+import { showImages, showMarkdown } from "#lib/viz/show.ts";
+import { showAndSave, showAndSaveTable } from "#lib/viz/write.ts";
+import { quick } from "#lib/notebooks/env.ts";
+import { notebookSetup } from "#lib/notebooks/setup.ts";
+import {
+  comparedImages,
+  deblurAll,
+  movingAverage,
+  trainAndEvaluate,
+  trainingProgress,
+} from "#lib/notebooks/experiments.ts";
+import {
+  datasetPairs,
+  ensureBenchmark,
+  readTrainingLog,
+  relPath,
+  shippedOrFallback,
+  trainingWallSec,
+} from "#lib/notebooks/resources.ts";
+import { loadPair } from "#lib/data/gopro.ts";
+import { modelParamCount } from "#lib/models/registry.ts";
+
+const ctx = await notebookSetup("wasm"); // wasm: the practical CPU backend (PLATFORM.md)
+
+// Parameters of the live run: edit and re-run.
+const LIVE = {
+  model: "svrnn-small", // any registered name (see notebook 04 for the list)
+  steps: quick(150, 6),
+  batchSize: quick(4, 2),
+  patchSize: quick(64, 32),
+  learningRate: 1e-3,
+  seed: 0,
+  benchmark: "synth-v1-quick", // made from the committed fixtures; "synth-v1" after `deno task data benchmark`
+  evalImages: quick(4, 2),
+};
+const SHIPPED = ["svrnn-small", "nah-small"];
+// Before/after images: the shipped models' benchmark when it is on disk, else the quick one.
+const SHOW_BENCHMARK = quick("synth-v1", "synth-v1-quick");
+const SHOW_IMAGES = quick(3, 1);
+
+await showMarkdown(
+  `Backend: **${ctx.backend}**; quick mode: **${ctx.quick}**. Live run: **${LIVE.model}** ` +
+    `(${modelParamCount(LIVE.model).toLocaleString("en-US")} parameters), ${LIVE.steps} steps ` +
+    `of ${LIVE.batchSize} patches of ${LIVE.patchSize}x${LIVE.patchSize} on ${LIVE.benchmark}.`,
+);
+
+// %% [markdown]
+// ## 1. The recipe
+//
+// The kit's defaults (`lib/train/config.ts`) are the authors' `solver.prototxt`. The live
+// run and the shipped models change only the budget (steps, batch, patch) and the base
+// learning rate (1e-3 instead of 1e-4: small models trained briefly need the larger step;
+// the schedule, optimizer, clipping and loss are the paper's).
+
+// %%
+const shippedModels = await Promise.all(SHIPPED.map((n) => shippedOrFallback(n)));
+const recipeRows = [
+  {
+    run: "paper (SVRNN, reference/SVRNN.md §4)",
+    model: "svrnn (9,227,027 parameters)",
+    steps: DEFAULT_TRAIN_CONFIG.steps,
+    batch: DEFAULT_TRAIN_CONFIG.batchSize,
+    patch: DEFAULT_TRAIN_CONFIG.patchSize,
+    "base lr": DEFAULT_TRAIN_CONFIG.learningRate,
+    "patches seen": DEFAULT_TRAIN_CONFIG.steps * DEFAULT_TRAIN_CONFIG.batchSize,
+    data: "GoPro train (2103 pairs)",
+  },
+  {
+    run: "this notebook, live",
+    model: LIVE.model,
+    steps: LIVE.steps,
+    batch: LIVE.batchSize,
+    patch: LIVE.patchSize,
+    "base lr": LIVE.learningRate,
+    "patches seen": LIVE.steps * LIVE.batchSize,
+    data: LIVE.benchmark,
+  },
+  ...shippedModels.map((s, i) => ({
+    run: `shipped ${SHIPPED[i]}`,
+    model: SHIPPED[i],
+    steps: s.training?.step ?? "?",
+    batch: s.training?.batchSize ?? "?",
+    patch: s.training?.patchSize ?? "?",
+    "base lr": s.training?.learningRate ?? "?",
+    "patches seen": s.training?.step && s.training.batchSize
+      ? s.training.step * s.training.batchSize
+      : "?",
+    data: s.status === "shipped" ? (s.training?.data ?? "?") : "(checkpoint missing)",
+  })),
+];
+await showAndSaveTable("03_recipes", recipeRows, {
+  title:
+    "Training budgets: Adam (0.9, 0.999), poly-2 decay, clip at 5000, L2 loss, weight decay 1e-6",
+});
+
+// %% [markdown]
+// ## 2. A live training run
+//
+// `trainAndEvaluate` builds the model from its seeded initial weights, draws patches from
+// the benchmark's training split (the same batches for the same seed, as
+// `deno task train`), runs the trainer in a temporary folder and evaluates the result on
+// the test split. Progress lines appear while it trains, then the loss curve. In quick
+// mode the run is a handful of steps and only shows that the machinery works.
+
+// %%
+const progress = trainingProgress(`Live training: ${LIVE.model}`);
+const live = await trainAndEvaluate(LIVE, { onLog: progress.onLog, keepModel: true });
+await showMarkdown(
+  `Trained ${live.steps} steps (${live.patches} patches) in ${live.trainSec.toFixed(1)} s ` +
+    `(${
+      (live.patches / live.trainSec).toFixed(1)
+    } patches/s on ${ctx.backend}); data: ${live.data}.`,
+);
+
+// %%
+await showAndSave(
+  lineFigure([{
+    name: `${live.label}`,
+    x: live.loss.map((r) => r.step),
+    y: live.loss.map((r) => r.loss),
+    mode: "lines+markers",
+    markerSize: 5,
+  }], {
+    title: `Live run: training loss of ${live.label}`,
+    xTitle: "step",
+    yTitle: "L2 loss (sum / 2 / batch)",
+    logY: true,
+  }),
+  "03_live_loss",
+);
+await showAndSaveTable(
+  "03_live_eval",
+  live.perImage.map((s) => ({
+    image: s.name,
+    "input PSNR": s.inputPsnr,
+    "output PSNR": s.psnr,
+    "gain (dB)": s.psnr - s.inputPsnr,
+    "input SSIM": s.inputSsim,
+    "output SSIM": s.ssim,
+  })).concat([{
+    image: "mean",
+    "input PSNR": live.summary.meanInputPsnr,
+    "output PSNR": live.summary.meanPsnr,
+    "gain (dB)": live.summary.gainPsnr,
+    "input SSIM": live.summary.meanInputSsim,
+    "output SSIM": live.summary.meanSsim,
+  }]),
+  { title: `Live ${live.label} after ${live.steps} steps, on the test split of ${LIVE.benchmark}` },
+);
+
+// %% [markdown]
+// ## 3. The shipped models' training runs
+//
+// `deno task train` logs one JSON line per logged step (loss, learning rate, gradient
+// norm, throughput, elapsed time) and one per validation (mean PSNR on a few held-out
+// images). The shipped models' logs are kept in `results/training/NAME.jsonl` (read from
+// the run folder `runs/NAME/log.jsonl` when that copy is missing). The raw loss is noisy
+// (each step sees a different batch of patches); the thick line is a moving average.
+
+// %%
+const logs = await Promise.all(SHIPPED.map((n) => readTrainingLog(n)));
+const missingLogs = SHIPPED.filter((_, i) => !logs[i]);
+if (missingLogs.length) {
+  await showMarkdown(
+    `No training log for ${missingLogs.map((n) => `**${n}**`).join(", ")}: expected ` +
+      `\`results/training/NAME.jsonl\` (or \`runs/NAME/log.jsonl\`), written by ` +
+      `\`deno task train --model NAME --out runs/NAME\`.`,
+  );
+}
+const curves = SHIPPED.map((name, i) => ({ name, log: logs[i] })).filter((c) => c.log);
+if (curves.length > 0) {
+  const colors = [[31, 119, 180], [255, 127, 14], [44, 160, 44]];
+  await showAndSave(
+    lineFigure(
+      curves.flatMap((c, i) => {
+        const tr = c.log!.records.filter((r) => r.kind === "train" && r.loss !== undefined);
+        const loss = tr.map((r) => r.loss!);
+        return [
+          {
+            name: `${c.name} (raw)`,
+            x: tr.map((r) => r.step),
+            y: loss,
+            width: 0.8,
+            color: `rgba(${colors[i % 3].join(",")},0.35)`,
+          },
+          {
+            name: `${c.name} (moving average, 10 logs)`,
+            x: tr.map((r) => r.step),
+            y: movingAverage(loss, 10),
+            width: 2.5,
+            color: `rgb(${colors[i % 3].join(",")})`,
+          },
+        ];
+      }),
+      {
+        title: "Shipped models: training loss",
+        xTitle: "step",
+        yTitle: "L2 loss (sum / 2 / batch)",
+        logY: true,
+      },
+    ),
+    "03_shipped_loss",
+  );
+} else {
+  await showMarkdown("(no training logs: no loss figure)");
+}
+
+// %%
+if (curves.length > 0) {
+  await showAndSave(
+    lineFigure(
+      curves.map((c) => {
+        const val = c.log!.records.filter((r) => r.kind === "val" && r.valPsnr !== undefined);
+        return {
+          name: c.name,
+          x: val.map((r) => r.step),
+          y: val.map((r) => r.valPsnr!),
+          mode: "lines+markers" as const,
+        };
+      }),
+      {
+        title: "Shipped models: validation PSNR during training",
+        xTitle: "step",
+        yTitle: "mean PSNR (dB)",
+      },
+    ),
+    "03_shipped_val_psnr",
+  );
+  await showAndSaveTable(
+    "03_shipped_training",
+    curves.map((c) => {
+      const rs = c.log!.records;
+      const tr = rs.filter((r) => r.kind === "train" && r.loss !== undefined);
+      const val = rs.filter((r) => r.kind === "val" && r.valPsnr !== undefined);
+      const last = tr[tr.length - 1];
+      const pps = tr.map((r) => r.patchesPerSec ?? NaN).filter(Number.isFinite);
+      return {
+        model: c.name,
+        log: relPath(c.log!.path),
+        steps: last?.step ?? 0,
+        "wall time (min)": (trainingWallSec(rs) ?? NaN) / 60,
+        "median patches/s": pps.length ? pps.sort((a, b) => a - b)[pps.length >> 1] : null,
+        "final loss (avg of 10)": tr.length
+          ? movingAverage(tr.map((r) => r.loss!), 10).at(-1)!
+          : null,
+        "first val PSNR": val[0]?.valPsnr ?? null,
+        "best val PSNR": val.length ? Math.max(...val.map((r) => r.valPsnr!)) : null,
+        finished: rs.some((r) => r.kind === "stop") ? "stopped (non-finite)" : "logged",
+      };
+    }),
+    { title: "Shipped models' training runs (from their logs)" },
+  );
+} else {
+  await showMarkdown("(no training logs: no validation figure or table)");
+}
+
+// %% [markdown]
+// ## 4. Before and after
+//
+// Test images of the benchmark (never seen in training): the blurry input, the shipped
+// models' outputs, the live model's output and the sharp ground truth, each with its PSNR
+// and SSIM against the sharp image. Where a shipped checkpoint is missing, quick mode uses
+// an untrained stand-in (its output is meaningless) and full mode leaves it out.
+
+// %%
+let showBench = SHOW_BENCHMARK;
+const onDisk = await ensureBenchmark(showBench);
+if (!onDisk.ok) {
+  await showMarkdown(`${onDisk.message}; showing synth-v1-quick instead.`);
+  showBench = "synth-v1-quick";
+}
+for (const s of shippedModels) await showMarkdown(s.message);
+const refs = await datasetPairs({ benchmark: showBench }, "test", SHOW_IMAGES);
+const rows = [];
+for (const ref of refs) {
+  const { blur, sharp } = await loadPair(ref);
+  const compared = deblurAll(
+    [
+      ...shippedModels.filter((s) => s.model).map((s) => ({
+        label: `${s.model!.name}${s.status === "fresh" ? " (untrained)" : ""}`,
+        model: s.model!,
+      })),
+      { label: `live ${LIVE.model} (${LIVE.steps} steps)`, model: live.trained! },
+    ],
+    blur,
+    sharp,
+  );
+  await showImages(comparedImages(compared), {
+    title: `${showBench} test image ${ref.sequence}/${ref.frame}`,
+    maxWidth: 256,
+  });
+  for (const c of compared) {
+    if (c.psnr !== null) {
+      rows.push({
+        image: `${ref.sequence}/${ref.frame}`,
+        model: c.label,
+        PSNR: c.psnr,
+        SSIM: c.ssim,
+      });
+    }
+  }
+}
+await showAndSaveTable("03_before_after", rows, {
+  title: `Before and after on ${showBench} test images (PSNR/SSIM against the sharp image)`,
+});
+
+// %%
+live.trained!.dispose();
+for (const s of shippedModels) s.model?.dispose();
+await showMarkdown(
+  [
+    `**Measured here.** The live ${LIVE.model} went from a loss of ${
+      live.loss[0]?.loss.toPrecision(3) ?? "?"
+    } to ${
+      live.loss.at(-1)?.loss.toPrecision(3) ?? "?"
+    } in ${live.steps} steps and changes the test PSNR by ${
+      live.summary.gainPsnr.toFixed(2)
+    } dB (input ${live.summary.meanInputPsnr.toFixed(2)} dB).`,
+    curves.length
+      ? `The shipped runs logged ${
+        curves.map((c) =>
+          `${c.name}: ${c.log!.records.filter((r) => r.kind === "train").at(-1)?.step ?? 0} steps`
+        ).join(", ")
+      }.`
+      : "",
+    ctx.quick
+      ? "\n\n*(Quick mode: a few steps on tiny patches; the numbers are not meaningful.)*"
+      : "",
+  ].filter(Boolean).join(" "),
+);
+
+// %% [markdown]
+// ## What this means
+//
+// * Training is the paper's recipe at a CPU budget: the same loss, optimizer, schedule and
+//   clipping; only the network width and the number of patches shrink.
+// * A deblurring network's first job is to learn the identity (the output starts far from
+//   the input: there is no residual connection in SVRNN); the loss curves drop steeply
+//   while it does, then slowly while it learns to sharpen.
+// * Quantitative comparisons at equal budget are in **04_ablations** (which parts of SVRNN
+//   matter) and **05_comparison_nah** (against Nah et al., with the papers' numbers).
