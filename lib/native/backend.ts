@@ -43,7 +43,7 @@ export interface NativeOptions {
   threads?: number;
   /** Scratch budget of one convolution chunk, bytes (default 8 MiB). */
   chunkBytes?: number;
-  /** Most bytes of freed tensor buffers kept for reuse (default 1 GiB; 0: no reuse). */
+  /** Most bytes of freed tensor buffers kept for reuse (default 384 MiB; 0: no reuse). */
   poolBytes?: number;
 }
 
