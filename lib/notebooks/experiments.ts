@@ -14,7 +14,7 @@ import { makeTrainData } from "../train/data.ts";
 import type { GoProBlur } from "../data/gopro.ts";
 import { type EvalSummary, evaluate, type ImageScore } from "../eval/evaluate.ts";
 import { type Figure, lineFigure } from "../viz/figure.ts";
-import { datasetPairs, evalPairs } from "./resources.ts";
+import { type AblationVariant, datasetPairs, evalPairs } from "./resources.ts";
 import { clampImage, cropImage, type RgbImage } from "../data/image.ts";
 import { psnr, ssim } from "../eval/metrics.ts";
 import { DEFAULT_TILE, predictTiled, type TileOptions } from "../eval/tiled.ts";
@@ -281,4 +281,25 @@ export function movingAverage(values: number[], window: number): number[] {
     out.push(sum / Math.min(i + 1, window));
   }
   return out;
+}
+
+/** An experiment in the shape of one variant of results/ablations.json. */
+export function experimentAsVariant(r: ExperimentResult): AblationVariant {
+  return {
+    model: r.label,
+    description: r.label,
+    params: r.params,
+    benchmark: r.data,
+    steps: r.steps,
+    patches: r.patches,
+    trainSec: r.trainSec,
+    summary: { ...r.summary },
+    perImage: r.perImage.map((p) => ({
+      name: p.name,
+      psnr: p.psnr,
+      ssim: p.ssim,
+      inputPsnr: p.inputPsnr,
+    })),
+    loss: r.loss,
+  };
 }

@@ -1,0 +1,199 @@
+/**
+ * Tables and figures of an ablation study (results/ablations.json, written by
+ * `deno task ablate`, or the same shape built from a notebook's own runs): which factor
+ * each variant changes, a results table, PSNR gain by factor, loss curves, and per-image
+ * results to browse with a dropdown menu (per variant) or a slider (per image).
+ *
+ * Browser-safe: no Deno APIs.
+ */
+import { barFigure, type Figure, lineFigure } from "../viz/figure.ts";
+import { menuFigure } from "../viz/menus.ts";
+import type { Row } from "../viz/table.ts";
+import type { Ablations, AblationVariant } from "./resources.ts";
+
+/**
+ * The questions the ablation answers, each a set of variants differing in one thing, with
+ * the short label each variant has within that question.
+ */
+export const ABLATION_FACTORS: readonly {
+  factor: string;
+  variants: readonly string[];
+  labels: readonly string[];
+}[] = [
+  {
+    factor: "gates: spatially variant, invariant, fixed",
+    variants: ["svrnn-small", "svrnn-small-invariant", "svrnn-small-fixed"],
+    labels: ["variant (paper)", "invariant", "fixed at 0.5"],
+  },
+  {
+    factor: "number of RNN blocks",
+    variants: ["svrnn-small-1block", "svrnn-small-2block", "svrnn-small-3block", "svrnn-small"],
+    labels: ["1 block", "2 blocks", "3 blocks", "4 blocks (paper)"],
+  },
+  {
+    factor: "scan directions",
+    variants: ["svrnn-small-1dir", "svrnn-small-2dir", "svrnn-small"],
+    labels: ["1 (L→R)", "2 (L→R, R→L)", "4 (paper)"],
+  },
+  {
+    factor: "fusing conv after each block",
+    variants: ["svrnn-small-nofuse", "svrnn-small"],
+    labels: ["max, no conv", "conv_rnnK (paper)"],
+  },
+  {
+    factor: "RNN versus CNN at equal size",
+    variants: ["cnn-small", "svrnn-small"],
+    labels: ["CNN (cnn-small)", "SVRNN (svrnn-small)"],
+  },
+];
+
+/** What a variant changes, in a few words. */
+export const VARIANT_SHORT: Readonly<Record<string, string>> = {
+  "svrnn-small": "reference (4 blocks, 4 directions, variant gates, fused)",
+  "svrnn-small-invariant": "invariant gates",
+  "svrnn-small-fixed": "fixed gates (0.5)",
+  "svrnn-small-nofuse": "no fusing conv (max)",
+  "svrnn-small-1dir": "1 direction",
+  "svrnn-small-2dir": "2 directions",
+  "svrnn-small-1block": "1 block",
+  "svrnn-small-2block": "2 blocks",
+  "svrnn-small-3block": "3 blocks",
+  "cnn-small": "CNN control",
+};
+
+/** A variant's name without the "svrnn-small-" prefix, for crowded axes. */
+export function shortName(model: string): string {
+  return model.startsWith("svrnn-small-") ? model.slice("svrnn-small-".length) : model;
+}
+
+/** Hides the x tick labels (many categories: names on hover only). */
+function withoutCategoryLabels(fig: Figure, hide: boolean): Figure {
+  if (!hide) return fig;
+  return {
+    ...fig,
+    layout: { ...fig.layout, xaxis: { ...fig.layout.xaxis, showticklabels: false } },
+  };
+}
+
+/** One row per variant, in file order. */
+export function ablationRows(a: Ablations): Row[] {
+  return a.variants.map((v) => ({
+    model: v.model,
+    changes: VARIANT_SHORT[v.model] ?? v.description ?? "",
+    params: v.params,
+    steps: v.steps,
+    patches: v.patches,
+    "train (min)": v.trainSec === null ? null : v.trainSec / 60,
+    PSNR: v.summary.meanPsnr,
+    SSIM: v.summary.meanSsim,
+    "gain (dB)": v.summary.gainPsnr,
+    "input PSNR": v.summary.meanInputPsnr,
+    images: v.perImage.length,
+  }));
+}
+
+/** A dropdown of factors, each showing its variants' PSNR gain over the blurry input. */
+export function factorFigure(a: Ablations): Figure | null {
+  const by = new Map(a.variants.map((v) => [v.model, v]));
+  const options = ABLATION_FACTORS.map((f) => {
+    const present = f.variants.filter((m) => by.has(m));
+    return {
+      label: f.factor,
+      present,
+      figure: barFigure(
+        present.map((m) => f.labels[f.variants.indexOf(m)]),
+        [{ name: "PSNR gain (dB)", values: present.map((m) => by.get(m)!.summary.gainPsnr) }],
+        {
+          title: `Ablation: ${f.factor} (PSNR gain over the blurry input)`,
+          yTitle: "mean PSNR gain (dB)",
+          height: 420,
+        },
+      ),
+    };
+  }).filter((o) => o.present.length > 0);
+  if (options.length === 0) return null;
+  return menuFigure(options);
+}
+
+/** Every variant's PSNR gain in one bar chart, grouped by factor order. */
+export function overviewFigure(a: Ablations): Figure {
+  const vs = a.variants;
+  return barFigure(
+    vs.map((v) => shortName(v.model)),
+    [
+      { name: "PSNR gain (dB)", values: vs.map((v) => v.summary.gainPsnr) },
+    ],
+    {
+      title: "All variants: mean PSNR gain over the blurry input (same budget each)",
+      yTitle: "dB",
+      height: 420,
+    },
+  );
+}
+
+/** Training loss of every variant (log scale). */
+export function lossFigure(a: Ablations): Figure {
+  return lineFigure(
+    a.variants.filter((v) => v.loss.length > 0).map((v) => ({
+      name: v.model,
+      x: v.loss.map((l) => l.step),
+      y: v.loss.map((l) => l.loss),
+      width: v.model === "svrnn-small" ? 3 : 1.5,
+    })),
+    {
+      title: "Training loss of every variant",
+      xTitle: "step",
+      yTitle: "L2 loss (sum / 2 / batch)",
+      logY: true,
+      height: 420,
+    },
+  );
+}
+
+/** Per-image PSNR of the output and of the input, one dropdown entry per variant. */
+export function perImageByVariantFigure(a: Ablations): Figure | null {
+  const vs = a.variants.filter((v) => v.perImage.length > 0);
+  if (vs.length === 0) return null;
+  return menuFigure(vs.map((v: AblationVariant) => {
+    const names = v.perImage.map((p) => p.name);
+    return {
+      label: v.model,
+      figure: withoutCategoryLabels(
+        barFigure(names, [
+          { name: "blurry input", values: v.perImage.map((p) => p.inputPsnr), color: "#bbbbbb" },
+          { name: v.model, values: v.perImage.map((p) => p.psnr), color: "#1f77b4" },
+        ], {
+          title: `Per-image PSNR: ${v.model}`,
+          yTitle: "PSNR (dB)",
+          xTitle: names.length > 16 ? `${names.length} test images (hover for names)` : undefined,
+          height: 440,
+        }),
+        names.length > 16,
+      ),
+    };
+  }));
+}
+
+/** Every variant's PSNR gain on one image, one slider step per test image. */
+export function perImageByImageFigure(a: Ablations, maxImages = 40): Figure | null {
+  const vs = a.variants.filter((v) => v.perImage.length > 0);
+  if (vs.length === 0) return null;
+  const names = vs[0].perImage.map((p) => p.name).slice(0, maxImages);
+  return menuFigure(
+    names.map((name) => ({
+      label: name.replace(/\.png$/, ""),
+      figure: barFigure(
+        vs.map((v) => shortName(v.model)),
+        [{
+          name: "PSNR gain (dB)",
+          values: vs.map((v) => {
+            const p = v.perImage.find((q) => q.name === name);
+            return p ? p.psnr - p.inputPsnr : NaN;
+          }),
+        }],
+        { title: `PSNR gain on ${name}`, yTitle: "dB", height: 420 },
+      ),
+    })),
+    { control: "slider", prefix: "test image: " },
+  );
+}
