@@ -303,3 +303,53 @@ export function experimentAsVariant(r: ExperimentResult): AblationVariant {
     loss: r.loss,
   };
 }
+
+/**
+ * The `size` x `size` window (top-left corner) of `img` with the most detail: the largest
+ * sum of squared luma differences to the right and below, on a stride of size/4. For
+ * side-by-side crops that show what deblurring changed.
+ */
+export function busiestWindow(img: RgbImage, size: number): { x: number; y: number } {
+  const W = img.width, H = img.height;
+  const s = Math.min(size, W, H);
+  const luma = new Float32Array(W * H);
+  for (let i = 0; i < W * H; i++) {
+    luma[i] = 0.299 * img.data[3 * i] + 0.587 * img.data[3 * i + 1] + 0.114 * img.data[3 * i + 2];
+  }
+  // Integral image of the gradient energy.
+  const I = new Float64Array((W + 1) * (H + 1));
+  for (let y = 0; y < H; y++) {
+    for (let x = 0; x < W; x++) {
+      const gx = x + 1 < W ? luma[y * W + x + 1] - luma[y * W + x] : 0;
+      const gy = y + 1 < H ? luma[(y + 1) * W + x] - luma[y * W + x] : 0;
+      I[(y + 1) * (W + 1) + x + 1] = gx * gx + gy * gy + I[y * (W + 1) + x + 1] +
+        I[(y + 1) * (W + 1) + x] - I[y * (W + 1) + x];
+    }
+  }
+  const stride = Math.max(1, Math.floor(s / 4));
+  let best = { x: 0, y: 0 }, bestE = -1;
+  for (let y = 0; y + s <= H; y += stride) {
+    for (let x = 0; x + s <= W; x += stride) {
+      const e = I[(y + s) * (W + 1) + x + s] - I[y * (W + 1) + x + s] - I[(y + s) * (W + 1) + x] +
+        I[y * (W + 1) + x];
+      if (e > bestE) (bestE = e), (best = { x, y });
+    }
+  }
+  return best;
+}
+
+/** Nearest-neighbour enlargement by an integer factor (crops shown at 2x or 3x). */
+export function enlarge(img: RgbImage, factor: number): RgbImage {
+  const k = Math.max(1, Math.floor(factor));
+  const W = img.width * k, H = img.height * k;
+  const data = new Float32Array(W * H * 3);
+  for (let y = 0; y < H; y++) {
+    for (let x = 0; x < W; x++) {
+      const s = (Math.floor(y / k) * img.width + Math.floor(x / k)) * 3, d = (y * W + x) * 3;
+      data[d] = img.data[s];
+      data[d + 1] = img.data[s + 1];
+      data[d + 2] = img.data[s + 2];
+    }
+  }
+  return { width: W, height: H, data };
+}
