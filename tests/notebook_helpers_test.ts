@@ -1,0 +1,253 @@
+/**
+ * The helpers notebooks 02-06 import: lib/notebooks/resources.ts (shipped checkpoints with a
+ * clear fallback, training logs, paths), lib/notebooks/experiments.ts (side-by-side
+ * comparisons, crops, moving average, a tiny train-and-evaluate run),
+ * lib/notebooks/ablation_views.ts and lib/eval/speed.ts.
+ */
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { initBackend } from "../lib/backend.ts";
+import { createModel } from "../lib/models/registry.ts";
+import { saveCheckpoint } from "../lib/models/checkpoint.ts";
+import type { DeblurModel } from "../lib/models/model.ts";
+import type { RgbImage } from "../lib/data/image.ts";
+import {
+  loadShipped,
+  readAblations,
+  resolvePath,
+  shippedOrFallback,
+  trainingInfo,
+  trainingWallSec,
+} from "../lib/notebooks/resources.ts";
+import {
+  busiestWindow,
+  cropCompared,
+  deblurAll,
+  enlarge,
+  experimentAsVariant,
+  experimentLabel,
+  movingAverage,
+  trainAndEvaluate,
+  trainingProgress,
+} from "../lib/notebooks/experiments.ts";
+import {
+  ABLATION_FACTORS,
+  ablationRows,
+  factorFigure,
+  lossFigure,
+  perImageByImageFigure,
+  perImageByVariantFigure,
+  shortName,
+} from "../lib/notebooks/ablation_views.ts";
+import { timeInference } from "../lib/eval/speed.ts";
+import { repoRoot } from "../lib/notebooks/env.ts";
+
+/** A stand-in model: output = input * 0.5 + 0.25 (no weights). */
+const halfModel = {
+  name: "half",
+  multiple: 1,
+  predict: (x: tf.Tensor4D) => tf.tidy(() => tf.add(tf.mul(x, 0.5), 0.25)) as tf.Tensor4D,
+  paramCount: () => 0,
+} as unknown as DeblurModel;
+
+function ramp(w: number, h: number): RgbImage {
+  const data = new Float32Array(w * h * 3);
+  for (let i = 0; i < w * h; i++) data.fill((i % w) / w, 3 * i, 3 * i + 3);
+  return { width: w, height: h, data };
+}
+
+Deno.test("resources: training metadata, wall time over resumed sessions, paths", () => {
+  const info = trainingInfo({
+    training: JSON.stringify({
+      step: 120,
+      bestValPsnr: 22.5,
+      config: { batchSize: 8, patchSize: 64, learningRate: 1e-3 },
+    }),
+    data: "benchmark synth-v1",
+    backend: "wasm",
+    provenance: JSON.stringify({ commit: "abc" }),
+  });
+  assert.deepEqual(info, {
+    step: 120,
+    batchSize: 8,
+    patchSize: 64,
+    learningRate: 1e-3,
+    bestValPsnr: 22.5,
+    data: "benchmark synth-v1",
+    backend: "wasm",
+    commit: "abc",
+  });
+  assert.equal(trainingInfo({}).step, null);
+  assert.equal(
+    trainingWallSec([
+      { step: 10, kind: "train", elapsedSec: 5 },
+      { step: 20, kind: "train", elapsedSec: 10 },
+      { step: 20, kind: "val", valPsnr: 20 },
+      { step: 30, kind: "train", elapsedSec: 4 }, // resumed: a new session
+      { step: 40, kind: "train", elapsedSec: 8 },
+    ]),
+    18,
+  );
+  assert.equal(trainingWallSec([{ step: 1, kind: "val" }]), null);
+  assert.equal(resolvePath("/abs/x.png"), "/abs/x.png");
+  assert.equal(resolvePath("data/x.png"), `${repoRoot()}/data/x.png`);
+  assert.equal(resolvePath("./data/x.png"), `${repoRoot()}/data/x.png`);
+});
+
+Deno.test("resources: shipped checkpoint, or a clear message and the fallback", async () => {
+  await initBackend("cpu");
+  const dir = await Deno.makeTempDir({ prefix: "svrnn-ckpt-" });
+  const before = Deno.env.get("SVRNN_CHECKPOINTS");
+  Deno.env.set("SVRNN_CHECKPOINTS", dir);
+  try {
+    const missing = await loadShipped("svrnn-small-1block");
+    assert.equal(missing.ok, false);
+    assert.match(
+      (missing as { reason: string }).reason,
+      /no shipped checkpoint at .*svrnn-small-1block\.safetensors.*deno task train/,
+    );
+    const none = await shippedOrFallback("svrnn-small-1block", { fallback: false });
+    assert.equal(none.model, null);
+    assert.equal(none.status, "missing");
+    assert.match(none.message, /is missing/);
+    const fresh = await shippedOrFallback("svrnn-small-1block", { fallback: true });
+    assert.equal(fresh.status, "fresh");
+    assert.match(fresh.message, /random initial weights/);
+    fresh.model!.dispose();
+
+    const m = createModel("svrnn-small-1block", { seed: 5 });
+    await saveCheckpoint(m, `${dir}/svrnn-small-1block.safetensors`, {
+      training: JSON.stringify({ step: 7, bestValPsnr: null, config: { batchSize: 2 } }),
+    });
+    const shipped = await shippedOrFallback("svrnn-small-1block");
+    assert.equal(shipped.status, "shipped");
+    assert.equal(shipped.training?.step, 7);
+    assert.ok(shipped.bytes! > m.paramCount() * 4);
+    assert.match(shipped.message, /shipped weights .* 7 training steps/);
+    const a = await shipped.model!.weights[0].variable.data();
+    const b = await m.weights[0].variable.data();
+    assert.deepEqual(Array.from(a.slice(0, 10)), Array.from(b.slice(0, 10)));
+    shipped.model!.dispose();
+    m.dispose();
+    await Deno.writeTextFile(`${dir}/nah-small.safetensors`, "not a checkpoint");
+    const bad = await loadShipped("nah-small");
+    assert.equal(bad.ok, false);
+    assert.match((bad as { reason: string }).reason, /cannot load/);
+  } finally {
+    if (before === undefined) Deno.env.delete("SVRNN_CHECKPOINTS");
+    else Deno.env.set("SVRNN_CHECKPOINTS", before);
+    await Deno.remove(dir, { recursive: true });
+  }
+  assert.equal(await readAblations(`${repoRoot()}/no/such/ablations.json`), null);
+});
+
+Deno.test("experiments: side-by-side comparison, crops, windows, averages", async () => {
+  await initBackend("cpu");
+  const blurry = ramp(16, 12), sharp = ramp(16, 12);
+  const all = deblurAll([{ label: "half", model: halfModel }], blurry, sharp);
+  assert.deepEqual(all.map((c) => c.label), ["blurry input", "half", "sharp (ground truth)"]);
+  assert.equal(all[0].psnr, Infinity, "input equals sharp");
+  assert.ok(all[1].psnr! < 30 && all[1].ms! >= 0);
+  assert.equal(all[2].psnr, null);
+  const noSharp = deblurAll([{ label: "half", model: halfModel }], blurry);
+  assert.equal(noSharp.length, 2);
+  assert.equal(noSharp[1].psnr, null);
+  const crops = cropCompared(all, 14, 10, 4, 4);
+  assert.deepEqual([crops[0].image.width, crops[0].image.height], [2, 2], "clipped at the border");
+  const big = enlarge(crops[0].image, 3);
+  assert.deepEqual([big.width, big.height], [6, 6]);
+  assert.equal(big.data[0], crops[0].image.data[0]);
+  // The busiest window of an image flat but for a patch of noise is that patch.
+  const img = { width: 32, height: 32, data: new Float32Array(32 * 32 * 3).fill(0.5) };
+  for (let y = 20; y < 28; y++) {
+    for (let x = 4; x < 12; x++) {
+      img.data.fill((x + y) % 2, (y * 32 + x) * 3, (y * 32 + x) * 3 + 3);
+    }
+  }
+  assert.deepEqual(busiestWindow(img, 8), { x: 4, y: 20 });
+  assert.deepEqual(movingAverage([2, 4, 6, 8], 2), [2, 3, 5, 7]);
+  assert.equal(experimentLabel("svrnn-small"), "svrnn-small");
+  assert.equal(experimentLabel("svrnn-small", { numBlocks: 2 }), "svrnn-small {numBlocks: 2}");
+  const lines: string[] = [];
+  const p = trainingProgress("t", { everyMs: 0, print: (l) => lines.push(l) });
+  p.onLog({ step: 1, kind: "train", loss: 3, patchesPerSec: 2 }, 2);
+  p.onLog({ step: 2, kind: "val", valPsnr: 20 }, 2);
+  p.onLog({ step: 2, kind: "train", loss: 2 }, 2);
+  assert.equal(lines.length, 2);
+  assert.match(lines[1], /step 2\/2 {2}loss 2\.000/);
+  assert.equal(p.figure().data[0].y!.length, 2);
+});
+
+Deno.test("experiments: train and evaluate a variant for two steps, as an ablation row", async () => {
+  await initBackend("wasm");
+  const r = await trainAndEvaluate({
+    model: "svrnn-small-fixed",
+    overrides: { numBlocks: 1 },
+    steps: 2,
+    batchSize: 1,
+    patchSize: 16,
+    learningRate: 1e-3,
+    evalImages: 1,
+    logEvery: 1,
+  });
+  assert.equal(r.label, "svrnn-small-fixed {numBlocks: 1}");
+  assert.deepEqual(r.loss.map((l) => l.step), [1, 2]);
+  assert.equal(r.patches, 2);
+  assert.equal(r.perImage.length, 1);
+  assert.ok(Number.isFinite(r.summary.meanPsnr));
+  const v = experimentAsVariant(r);
+  const rows = ablationRows({ variants: [v] });
+  assert.equal(rows[0].model, r.label);
+  assert.equal(rows[0].PSNR, r.summary.meanPsnr);
+});
+
+Deno.test("ablation views: factors, per-image dropdown and slider", () => {
+  const variant = (model: string, gain: number) => ({
+    model,
+    params: 1,
+    steps: 1,
+    patches: 1,
+    trainSec: 60,
+    summary: { meanPsnr: 20 + gain, meanSsim: 0.5, meanInputPsnr: 20, gainPsnr: gain },
+    perImage: [{ name: "a/0.png", psnr: 20 + gain, ssim: 0.5, inputPsnr: 20 }, {
+      name: "b/0.png",
+      psnr: 21,
+      ssim: 0.5,
+      inputPsnr: 20,
+    }],
+    loss: [{ step: 1, loss: 2 }],
+  });
+  const a = { variants: [variant("svrnn-small", 1), variant("cnn-small", 0.5)] };
+  assert.equal(ablationRows(a)[0]["train (min)"], 1);
+  const f = factorFigure(a)!;
+  const buttons = (f.layout.updatemenus as any[])[0].buttons.map((b: any) => b.label);
+  assert.deepEqual(
+    buttons,
+    ABLATION_FACTORS.map((x) => x.factor),
+    "svrnn-small is in every factor",
+  );
+  assert.equal(lossFigure(a).data.length, 2);
+  assert.equal((perImageByVariantFigure(a)!.layout.updatemenus as any[])[0].buttons.length, 2);
+  const s = perImageByImageFigure(a)!;
+  assert.deepEqual((s.layout.sliders as any[])[0].steps.map((x: any) => x.label), ["a/0", "b/0"]);
+  assert.equal(perImageByVariantFigure({ variants: [] }), null);
+  assert.equal(shortName("svrnn-small-1dir"), "1dir");
+  assert.equal(shortName("svrnn-small"), "svrnn-small");
+});
+
+Deno.test("speed: median of warm runs, extrapolated by pixel count", async () => {
+  await initBackend("cpu");
+  const r = await timeInference(halfModel, { width: 64, height: 36, repeats: 2 });
+  assert.equal(r.runs.length, 2);
+  assert.equal(r.extrapolated, true);
+  assert.ok(Math.abs(r.targetMs - r.ms * 400) < 1e-6 * r.targetMs + 1e-9);
+  const same = await timeInference(halfModel, {
+    width: 8,
+    height: 8,
+    repeats: 1,
+    target: { width: 8, height: 8 },
+  });
+  assert.equal(same.extrapolated, false);
+  assert.equal(same.targetMs, same.ms);
+  assert.equal(same.backend, "cpu");
+});
