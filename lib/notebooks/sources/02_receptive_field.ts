@@ -44,11 +44,12 @@ import {
   type RgbImage,
 } from "#lib/data/image.ts";
 import { imageToTensor } from "#lib/data/tensor.ts";
-import { barFigure, heatmapFigure, lineFigure } from "#lib/viz/figure.ts";
+import { barFigure, heatmapFigure, imageFigure, lineFigure } from "#lib/viz/figure.ts";
 import { menuFigure } from "#lib/viz/menus.ts";
-import { colormapImage } from "#lib/viz/colormap.ts";
+import { colormapImage, montage } from "#lib/viz/colormap.ts";
+import { imageDataUrl } from "#lib/viz/image.ts";
 import { showImages, showMarkdown } from "#lib/viz/show.ts";
-import { showAndSave, showAndSaveTable } from "#lib/viz/write.ts";
+import { showAndSave, showAndSaveTable, writeFigure } from "#lib/viz/write.ts";
 import { quick } from "#lib/notebooks/env.ts";
 import { notebookSetup } from "#lib/notebooks/setup.ts";
 import { loadShipped, resolvePath, shippedOrFallback } from "#lib/notebooks/resources.ts";
@@ -150,6 +151,14 @@ await showImages(
     scale: SIZE < 96 ? 1 : 1.5,
   },
 );
+// The same maps side by side as one figure file (results/figures/02_erf_open_gates_montage.*).
+const structureMontage = montage(structure.map((s) => erfImage(s.erf)), { gap: 6 });
+await writeFigure(
+  imageFigure(imageDataUrl(structureMontage), structureMontage.width, structureMontage.height, {
+    title: `ERFs, gates at ${OPEN_GATE}: 1, 2, 4 blocks; 1, 2 directions; CNN control`,
+  }),
+  "02_erf_open_gates_montage",
+);
 
 // %%
 const FAR = SIZE >> 3; // the "far field": farther than this from the output pixel (px)
@@ -222,12 +231,14 @@ await showAndSave(
 );
 
 // %% [markdown]
-// Read the row profiles from the right-hand side: the CNN's gradient is **exactly zero**
-// beyond its theoretical receptive field (the gap), every SVRNN variant's decays
-// geometrically, as $0.9^{n/2}$ per input pixel, and keeps going to the border. The
-// single-direction network has almost no mass to the right of the pixel: a causal scan,
-// the 2-D twin of notebook 01's causal recursion, which cannot invert a kernel with zeros
-// outside the unit circle. Two blocks of four scans already reach every pixel of the crop.
+// Read the row profiles away from the centre: the CNN's gradient is **exactly zero**
+// beyond its theoretical receptive field (the gap on the log axis), while every SVRNN
+// variant's decays geometrically, about $0.9^{n/2}$ after $n$ input pixels (one gate step
+// per half-resolution pixel), and keeps going to the border. The single-direction network
+// is exactly zero a little to the right of the pixel, once the convolutions' reach is used
+// up: a causal scan, the 2-D twin of notebook 01's causal recursion, which cannot invert a
+// kernel with zeros outside the unit circle. In the maps, one block of four scans reaches
+// along the pixel's row and column (a cross); two blocks reach every pixel of the crop.
 
 // %% [markdown]
 // ## 2. At initialisation: the learned gates start almost closed
@@ -304,8 +315,10 @@ await showAndSave(
 // %% [markdown]
 // At initialisation the gate CNN's tanh outputs are small (the "mean |g|" column), so the
 // recursions forget within a pixel or two and every network's ERF is dominated by its
-// convolutions (conve1_1 is 11x11, convd1_1 9x9 at half resolution): the variants are
-// indistinguishable. Long range is not built in; the gates have to *learn* to open.
+// convolutions (conve1_1 is 11x11, convd1_1 9x9 at half resolution): the variants have
+// the same radii as the CNN control and reach only a little farther. Long range is not
+// built in; the gates have to *learn* to open. (`nah-small` reaches farther than the
+// others: its coarsest scale works at a quarter of the resolution.)
 
 // %% [markdown]
 // ## 3. After training
