@@ -286,7 +286,9 @@ async function benchStep(
   };
 }
 
-function convCall(k: tf.ProfileInfo["kernels"][number]): ConvCall | null {
+type KernelInfo = Awaited<ReturnType<typeof tf.profile>>["kernels"][number];
+
+function convCall(k: KernelInfo): ConvCall | null {
   const ms = k.kernelTimeMs as number;
   const s = k.inputShapes as number[][];
   const o = k.outputShapes as number[][];
@@ -422,81 +424,107 @@ export async function benchNative(options: NativeBenchOptions = {}): Promise<Nat
   if (withWasm && !trainWasm) {
     result.notes.push("wasm training rows skipped: no Conv2DBackpropFilter kernel for wasm");
   }
+  const { batchSize, patchSize } = DEFAULT_TRAIN_CONFIG;
 
-  if (parts.includes("conv")) {
-    say("native bench: conv 3x3 256->256 at 180x320");
-    result.conv = await benchConv(reps, withWasm);
-    const c = result.conv;
-    say(
-      `  native ${c.native.gflops.toFixed(0)} GFLOP/s, wasm ${
-        c.wasm ? c.wasm.gflops.toFixed(0) : "-"
-      }, bare sgemm ${c.sgemmGflops.toFixed(0)}`,
-    );
-    if (c.speedupOverWasm) result.speedups["conv 3x3 256->256 180x320"] = c.speedupOverWasm;
-  }
-
-  if (parts.includes("forward")) {
-    const backends: Array<"native" | "wasm"> = slowWasm ? ["native", "wasm"] : ["native"];
-    for (const b of backends) {
-      say(`native bench: svrnn forward [1,${size[0]},${size[1]},3] on ${b}`);
+  // Every row, native ones first; the wasm rows that may exhaust wasm's 4 GiB heap (which
+  // aborts the wasm module for good) come last. A failing row is noted, not fatal.
+  type Row = { label: string; backend: "native" | "wasm"; run: () => Promise<void> };
+  const rows: Row[] = [];
+  const add = (part: NativeBenchPart, row: Row, when = true) => {
+    if (parts.includes(part) && when) rows.push(row);
+  };
+  add("conv", {
+    label: "conv 3x3 256->256 at 180x320 (native and wasm interleaved)",
+    backend: "native",
+    run: async () => {
+      result.conv = await benchConv(reps, withWasm);
+      const c = result.conv;
+      say(
+        `  native ${c.native.gflops.toFixed(0)} GFLOP/s, wasm ${
+          c.wasm ? c.wasm.gflops.toFixed(0) : "-"
+        }, bare sgemm ${c.sgemmGflops.toFixed(0)}`,
+      );
+    },
+  });
+  const forward = (b: "native" | "wasm") => ({
+    label: `svrnn forward [1,${size[0]},${size[1]},3] on ${b}`,
+    backend: b,
+    run: async () => {
       const r = await benchForward(b, size, b === "wasm" ? 1 : slowReps);
       result.forward.push(r);
       say(
         `  ${(r.timing.ms / 1000).toFixed(2)} s, peak RSS ${r.peakRssMiB?.toFixed(0) ?? "?"} MiB`,
       );
-    }
-    if (result.forward.length === 2) {
-      result.speedups[`svrnn forward ${size[1]}x${size[0]}`] = result.forward[1].timing.ms /
-        result.forward[0].timing.ms;
-    }
-  }
-
-  if (parts.includes("train")) {
-    for (const [batch, patch] of [[4, 64], [20, 128]] as const) {
-      const big = batch === 20;
-      const backends: Array<"native" | "wasm"> = trainWasm && (!big || slowWasm)
-        ? ["native", "wasm"]
-        : ["native"];
-      const recs: StepRecord[] = [];
-      for (const b of backends) {
-        say(`native bench: svrnn training step, batch ${batch} of ${patch}x${patch}, on ${b}`);
-        const r = await benchStep(b, "svrnn", batch, patch, big || b === "wasm" ? slowReps : reps);
-        recs.push(r);
-        result.train.push(r);
-        say(`  ${(r.timing.ms / 1000).toFixed(3)} s per step`);
-      }
-      if (recs.length === 2) {
-        result.speedups[`svrnn step b${batch} ${patch}x${patch}`] = recs[1].timing.ms /
-          recs[0].timing.ms;
-      }
-    }
-  }
-
-  if (parts.includes("small")) {
-    const { batchSize, patchSize } = DEFAULT_TRAIN_CONFIG;
-    const backends: Array<"native" | "wasm"> = trainWasm ? ["native", "wasm"] : ["native"];
-    for (const b of backends) {
-      say(
-        `native bench: svrnn-small steps/s, batch ${batchSize} of ${patchSize}x${patchSize}, ${b}`,
+    },
+  });
+  const step = (b: "native" | "wasm", model: string, batch: number, patch: number) => ({
+    label: `${model} training step, batch ${batch} of ${patch}x${patch}, on ${b}`,
+    backend: b,
+    run: async () => {
+      const slow = (model === "svrnn" && batch >= 20) || b === "wasm";
+      const r = await benchStep(b, model, batch, patch, slow ? slowReps : reps);
+      (model === "svrnn" ? result.train : result.small).push(r);
+      say(`  ${(r.timing.ms / 1000).toFixed(3)} s per step (${r.stepsPerSecond.toFixed(2)}/s)`);
+    },
+  });
+  const profile = (b: "native" | "wasm", what: "forward" | "step") => ({
+    label: what === "forward"
+      ? `profile of one svrnn forward [1,${size[0]},${size[1]},3] on ${b}`
+      : `profile of one svrnn training step, batch 4 of 64x64, on ${b}`,
+    backend: b,
+    run: async () => {
+      result.profiles.push(
+        what === "forward" ? await profileForward(b, size) : await profileStep(b, 4, 64),
       );
-      const r = await benchStep(b, "svrnn-small", batchSize, patchSize, reps);
-      result.small.push(r);
-      say(`  ${r.stepsPerSecond.toFixed(2)} steps/s`);
+    },
+  });
+  add("forward", forward("native"));
+  add("train", step("native", "svrnn", 4, 64));
+  add("train", step("native", "svrnn", 20, 128));
+  add("small", step("native", "svrnn-small", batchSize, patchSize));
+  add("profile", profile("native", "forward"));
+  add("profile", profile("native", "step"));
+  add("train", step("wasm", "svrnn", 4, 64), trainWasm);
+  add("small", step("wasm", "svrnn-small", batchSize, patchSize), trainWasm);
+  add("profile", profile("wasm", "step"), trainWasm);
+  add("forward", forward("wasm"), slowWasm);
+  add("train", step("wasm", "svrnn", 20, 128), trainWasm && slowWasm);
+
+  let wasmDead = false;
+  for (const row of rows) {
+    if (row.backend === "wasm" && wasmDead) {
+      result.notes.push(`${row.label}: skipped (the wasm backend aborted earlier)`);
+      continue;
     }
-    if (result.small.length === 2) {
-      result.speedups[`svrnn-small step b${batchSize} ${patchSize}x${patchSize}`] =
-        result.small[1].timing.ms / result.small[0].timing.ms;
+    say(`native bench: ${row.label}`);
+    try {
+      await row.run();
+    } catch (e) {
+      const msg = (e as Error).message?.split("\n")[0] ?? String(e);
+      result.notes.push(`${row.label}: failed: ${msg}`);
+      say(`  failed: ${msg}`);
+      if (row.backend === "wasm") wasmDead = true;
     }
   }
 
-  if (parts.includes("profile")) {
-    say(`native bench: profile of one svrnn forward [1,${size[0]},${size[1]},3] on native`);
-    result.profiles.push(await profileForward("native", size));
-    say("native bench: profile of one svrnn training step, batch 4 of 64x64, on native");
-    result.profiles.push(await profileStep("native", 4, 64));
-    if (trainWasm) {
-      say("native bench: profile of one svrnn training step, batch 4 of 64x64, on wasm");
-      result.profiles.push(await profileStep("wasm", 4, 64));
+  // Speed-ups: wasm time over native time, rows measured in this process.
+  if (result.conv?.speedupOverWasm) {
+    result.speedups["conv 3x3 256->256 180x320"] = result.conv.speedupOverWasm;
+  }
+  const fw = (tag: string) => result.forward.find((f) => f.backend.startsWith(tag));
+  if (fw("native") && fw("wasm")) {
+    result.speedups[`svrnn forward ${size[1]}x${size[0]}`] = fw("wasm")!.timing.ms /
+      fw("native")!.timing.ms;
+  }
+  for (const list of [result.train, result.small]) {
+    for (const n of list.filter((r) => r.backend.startsWith("native"))) {
+      const w = list.find((r) =>
+        r.backend.startsWith("wasm") && r.batch === n.batch && r.patch === n.patch
+      );
+      if (w) {
+        result.speedups[`${n.model} step b${n.batch} ${n.patch}x${n.patch}`] = w.timing.ms /
+          n.timing.ms;
+      }
     }
   }
   await initNativeBackend();

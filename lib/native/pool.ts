@@ -18,6 +18,8 @@
 export interface PoolStats {
   /** Bytes held for reuse now. */
   pooledBytes: number;
+  /** Bytes of float32 tensor data the backend holds (views counted again). */
+  liveBytes: number;
   /** Allocations served from the pool / newly allocated since the last reset. */
   reused: number;
   allocated: number;
@@ -38,8 +40,21 @@ export class BufferPool {
   #reused = 0;
   #allocated = 0;
 
-  /** Most bytes kept for reuse (0 disables recycling). */
-  constructor(public limitBytes: number) {}
+  /** Bytes of float32 tensor data the watched backend holds now. */
+  #liveBytes = 0;
+
+  /**
+   * Keeps at most max(limitBytes, liveFraction * bytes of live tensors) for reuse: small
+   * for inference (peak memory), larger when training holds gigabytes of activations and
+   * frees same-sized gradients by the hundred. limitBytes 0 disables recycling.
+   */
+  constructor(public limitBytes: number, public liveFraction = 0.25) {}
+
+  #limit(): number {
+    return this.limitBytes <= 0
+      ? 0
+      : Math.max(this.limitBytes, this.liveFraction * this.#liveBytes);
+  }
 
   /** A Float32Array of length n; its contents are arbitrary when it is recycled. */
   alloc(n: number): Float32Array {
@@ -67,12 +82,14 @@ export class BufferPool {
 
   /** The backend stored `values` for a tensor. */
   stored(values: unknown): void {
+    if (values instanceof Float32Array) this.#liveBytes += values.byteLength;
     const buf = bufferOf(values);
     if (buf && this.#owned.has(buf)) this.#live.set(buf, (this.#live.get(buf) ?? 0) + 1);
   }
 
   /** The backend deleted a tensor's `values`: recycles the array once nothing can see it. */
   deleted(values: unknown): void {
+    if (values instanceof Float32Array) this.#liveBytes -= values.byteLength;
     const buf = bufferOf(values);
     if (!buf || !this.#owned.has(buf)) return;
     const n = (this.#live.get(buf) ?? 1) - 1;
@@ -93,13 +110,14 @@ export class BufferPool {
   }
 
   #release(a: Float32Array): void {
-    if (a.byteLength > this.limitBytes) return;
+    const limit = this.#limit();
+    if (a.byteLength > limit) return;
     this.#pooledBytes += a.byteLength;
     const list = this.#free.get(a.length);
     if (list) list.push(a);
     else this.#free.set(a.length, [a]);
     this.#order.push(a);
-    while (this.#pooledBytes > this.limitBytes && this.#order.length > 0) {
+    while (this.#pooledBytes > limit && this.#order.length > 0) {
       const old = this.#order.shift()!;
       const l = this.#free.get(old.length)!;
       l.splice(l.indexOf(old), 1);
@@ -116,7 +134,12 @@ export class BufferPool {
   }
 
   stats(): PoolStats {
-    return { pooledBytes: this.#pooledBytes, reused: this.#reused, allocated: this.#allocated };
+    return {
+      pooledBytes: this.#pooledBytes,
+      liveBytes: this.#liveBytes,
+      reused: this.#reused,
+      allocated: this.#allocated,
+    };
   }
 
   resetStats(): void {
@@ -130,11 +153,13 @@ function bufferOf(values: unknown): ArrayBufferLike | null {
 }
 
 /**
- * The pool the native kernels allocate from (limit set by registerNativeBackend). 384 MiB:
- * measured on the 1280x720 svrnn forward, peak RSS 1.34-1.42 GiB without a pool, 1.5-1.8
- * GiB with 256-512 MiB, 2.0 GiB with 1 GiB (pooled arrays stay resident).
+ * The pool the native kernels allocate from (limits set by registerNativeBackend).
+ * 384 MiB, or a quarter of the live tensor bytes when that is more: measured on the
+ * 1280x720 svrnn forward (about 1 GiB of live tensors at its peak), peak RSS 1.34-1.42 GiB
+ * without a pool, 1.5-1.8 GiB with 256-512 MiB, 2.0 GiB with 1 GiB (pooled arrays stay
+ * resident); a batch-20 training step holds about 11 GiB of tensors.
  */
-export const bufferPool: BufferPool = new BufferPool(384 * 1024 * 1024);
+export const bufferPool: BufferPool = new BufferPool(384 * 1024 * 1024, 0.25);
 
 /** The parts of MathBackendCPU the pool watches. */
 interface WatchedBackend {
