@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { lineFigure } from "../lib/viz/figure.ts";
 import { menuFigure } from "../lib/viz/menus.ts";
 import { renderSvg } from "../lib/viz/svg.ts";
-import { colormapImage, montage } from "../lib/viz/colormap.ts";
+import { colormapImage, colorRange, montage } from "../lib/viz/colormap.ts";
 
 const figA = lineFigure([{ name: "alpha-trace", y: [1, 2, 3] }], { title: "A" });
 const figB = lineFigure([{ name: "beta-one", y: [3, 2] }, { name: "beta-two", y: [0, 1] }], {
@@ -60,6 +60,15 @@ Deno.test("colormapImage and montage", () => {
   });
   assert.equal(logged.data[0], 0);
   assert.equal(logged.data[3], 1);
+  const values = Array.from({ length: 101 }, (_, i) => i);
+  values[50] = 1e6;
+  values[3] = NaN;
+  assert.deepEqual(colorRange(values), [0, 1e6]);
+  assert.deepEqual(colorRange(values, [0.02, 0.98]), [2, 98]);
+  assert.deepEqual(colorRange([NaN]), [Infinity, -Infinity]);
+  const robust = colormapImage(values, 101, 1, { scale: "Greys", quantiles: [0.02, 0.98] });
+  assert.equal(robust.data[50 * 3], 1, "the outlier is clipped to the top");
+  assert.ok(Math.abs(robust.data[51 * 3] - 0.5) < 0.02, "the rest spans the scale");
   const m = montage([img, fixed], { gap: 1 });
   assert.deepEqual([m.width, m.height], [4 + 1 + 4, 4]);
   assert.equal(m.data[(0 * 9 + 4) * 3], 1, "gap is white");

@@ -12,10 +12,31 @@ export interface ColormapOptions {
   scale?: "Viridis" | "RdBu" | "Greys" | "Hot" | string;
   /** Values mapped to the ends of the scale (default: the map's finite min and max). */
   range?: [number, number];
+  /**
+   * Instead of min and max, these quantiles (e.g. [0.02, 0.98]) of the finite values set
+   * the range, so a few extreme pixels (image borders) do not wash out the rest.
+   */
+  quantiles?: [number, number];
   /** Applied to each value first (e.g. Math.log10); non-finite results take the low end. */
   transform?: (v: number) => number;
   /** Integer nearest-neighbour enlargement (each value becomes an upscale x upscale block). */
   upscale?: number;
+}
+
+/**
+ * The range a map is drawn with: its finite min and max, or the given quantiles of its
+ * finite values. [Infinity, -Infinity] when it has none.
+ */
+export function colorRange(
+  values: ArrayLike<number>,
+  quantiles?: [number, number],
+): [number, number] {
+  const finite = Float64Array.from(Array.from(values).filter(Number.isFinite)).sort();
+  if (finite.length === 0) return [Infinity, -Infinity];
+  if (!quantiles) return [finite[0], finite[finite.length - 1]];
+  const at = (q: number) =>
+    finite[Math.min(finite.length - 1, Math.max(0, Math.round(q * (finite.length - 1))))];
+  return [at(quantiles[0]), at(quantiles[1])];
 }
 
 /** A colour image of a row-major `width` x `height` map. */
@@ -27,10 +48,7 @@ export function colormapImage(
 ): RgbImage {
   const f = opts.transform ?? ((v: number) => v);
   const t = Float32Array.from({ length: width * height }, (_, i) => f(values[i]));
-  let [lo, hi] = opts.range ?? [Infinity, -Infinity];
-  if (!opts.range) {
-    for (const v of t) if (Number.isFinite(v)) (lo = Math.min(lo, v)), (hi = Math.max(hi, v));
-  }
+  let [lo, hi] = opts.range ?? colorRange(t, opts.quantiles);
   if (!(hi > lo)) hi = lo + 1;
   const k = Math.max(1, Math.floor(opts.upscale ?? 1));
   const W = width * k, H = height * k;

@@ -25,7 +25,7 @@ import { fitWithin, luma } from "#lib/data/image.ts";
 import { imageToTensor } from "#lib/data/tensor.ts";
 import * as rf from "#lib/analysis/receptive_field.ts";
 import { heatmapFigure, lineFigure } from "#lib/viz/figure.ts";
-import { colormapImage } from "#lib/viz/colormap.ts";
+import { colormapImage, colorRange } from "#lib/viz/colormap.ts";
 import { showImages, showMarkdown } from "#lib/viz/show.ts";
 import { showAndSave, showAndSaveTable } from "#lib/viz/write.ts";
 import { quick } from "#lib/notebooks/env.ts";
@@ -51,6 +51,12 @@ const MAX_SIDE = quick(0, 160); // scale the photo down to this longer side firs
 const GATE_SIDE = quick(512, 128); // longer side of the copy the gate maps are computed on
 const CROP = quick(128, 64); // side of the detail crop
 
+// Maps are drawn between their 2nd and 98th percentiles (image borders can be extreme).
+const Q: [number, number] = [0.02, 0.98];
+const rangeText = (v: ArrayLike<number>) => {
+  const [lo, hi] = colorRange(v, Q);
+  return `${lo.toFixed(2)} to ${hi.toFixed(2)}`;
+};
 const original = await readImage(resolvePath(IMAGE));
 const blurry = MAX_SIDE > 0 ? fitWithin(original, MAX_SIDE) : original;
 const sharp = SHARP ? await readImage(resolvePath(SHARP)) : undefined;
@@ -184,16 +190,23 @@ if (!model) {
     await showImages([
       { image: small, label: `input ${small.width}x${small.height}` },
       {
-        image: colormapImage(mem.data, mem.width, mem.height, { scale: "Hot", upscale: 2 }),
-        label: `memory length, 0 to ${Math.max(...mem.data).toFixed(1)} half-res px`,
+        image: colormapImage(mem.data, mem.width, mem.height, {
+          scale: "Hot",
+          upscale: 2,
+          quantiles: Q,
+        }),
+        label: `memory length, ${rangeText(mem.data)} half-res px (dark to bright)`,
       },
     ], { maxWidth: 420 });
     await showImages(
       maps.filter((m) => m.block === 1 || m.block === maps[maps.length - 1].block).map((m) => ({
-        image: colormapImage(m.data, m.width, m.height, { range: [0, 1] }),
-        label: `block ${m.block}, ${m.direction}`,
+        image: colormapImage(m.data, m.width, m.height, { quantiles: Q }),
+        label: `block ${m.block}, ${m.direction}: ${rangeText(m.data)}`,
       })),
-      { title: "Mean |g| per pixel, first and last block (0 dark, 1 yellow)", maxWidth: 200 },
+      {
+        title: "Mean |g| per pixel, first and last block (dark to yellow over the range given)",
+        maxWidth: 200,
+      },
     );
   }
 }
@@ -204,6 +217,8 @@ if (maps.length > 0) {
   const d = rf.downsampleMap(mem, Math.max(1, Math.ceil(mem.width / 96)));
   await showAndSave(
     heatmapFigure(rf.mapRows(d), {
+      zmin: colorRange(d.data, Q)[0],
+      zmax: colorRange(d.data, Q)[1],
       title: `Memory length per pixel: ${IMAGE.split("/").pop()}`,
       colorscale: "Hot",
       colorbarTitle: "px (half res.)",
