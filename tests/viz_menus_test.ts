@@ -64,7 +64,7 @@ Deno.test("colormapImage and montage", () => {
   values[50] = 1e6;
   values[3] = NaN;
   assert.deepEqual(colorRange(values), [0, 1e6]);
-  assert.deepEqual(colorRange(values, [0.02, 0.98]), [2, 98]);
+  assert.deepEqual(colorRange(values, [0.02, 0.98]), [2, 99]);
   assert.deepEqual(colorRange([NaN]), [Infinity, -Infinity]);
   const robust = colormapImage(values, 101, 1, { scale: "Greys", quantiles: [0.02, 0.98] });
   assert.equal(robust.data[50 * 3], 1, "the outlier is clipped to the top");
