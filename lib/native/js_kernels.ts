@@ -575,13 +575,8 @@ function poolInfo(x: tf.TensorInfo, attrs: Record<string, unknown>) {
  * For every output value of a max pool, the input index of the window's maximum (the
  * first one scanning rows then columns, as tfjs's cpu kernel), or -1 when the window is
  * empty or holds nothing above -Infinity.
- * With `y` given, also writes the maxima.
  */
-function maxPoolArgmax(
-  xv: Float32Array,
-  info: tf.backend_util.Conv2DInfo,
-  y: Float32Array | null,
-): Int32Array {
+function maxPoolArgmax(xv: Float32Array, info: tf.backend_util.Conv2DInfo): Int32Array {
   const { batchSize, inHeight, inWidth, inChannels: C, outHeight, outWidth } = info;
   const { strideHeight, strideWidth, filterHeight, filterWidth } = info;
   const top = info.padInfo.top, left = info.padInfo.left;
@@ -610,13 +605,39 @@ function maxPoolArgmax(
             }
           }
         }
-        if (y) {
-          for (let c = 0; c < C; c++) y[o + c] = arg[o + c] < 0 ? -Infinity : best[c];
-        }
       }
     }
   }
   return arg;
+}
+
+/** The max pool's values only (no argmax array): what MaxPool needs. */
+function maxPoolValues(xv: Float32Array, info: tf.backend_util.Conv2DInfo, y: Float32Array) {
+  const { batchSize, inHeight, inWidth, inChannels: C, outHeight, outWidth } = info;
+  const { strideHeight, strideWidth, filterHeight, filterWidth } = info;
+  const top = info.padInfo.top, left = info.padInfo.left;
+  for (let n = 0; n < batchSize; n++) {
+    for (let ho = 0; ho < outHeight; ho++) {
+      const h0 = ho * strideHeight - top;
+      const hs = Math.max(0, h0), he = Math.min(inHeight, h0 + filterHeight);
+      for (let wo = 0; wo < outWidth; wo++) {
+        const w0 = wo * strideWidth - left;
+        const ws = Math.max(0, w0), we = Math.min(inWidth, w0 + filterWidth);
+        const o = ((n * outHeight + ho) * outWidth + wo) * C;
+        y.fill(-Infinity, o, o + C);
+        for (let h = hs; h < he; h++) {
+          for (let w = ws; w < we; w++) {
+            const i = ((n * inHeight + h) * inWidth + w) * C;
+            for (let c = 0; c < C; c++) {
+              const v = xv[i + c];
+              // Strictly greater, so NaN never wins (as in tfjs's cpu pool).
+              if (v > y[o + c]) y[o + c] = v;
+            }
+          }
+        }
+      }
+    }
+  }
 }
 
 function maxPoolSupported(x: tf.TensorInfo, attrs: Record<string, unknown>): boolean {
@@ -639,7 +660,7 @@ function maxPoolKernel(args: Args): tf.TensorInfo {
     return runCpu(tf.MaxPool, args) as tf.TensorInfo; // identity, as the cpu kernel does it
   }
   const y = bufferPool.alloc(sizeOf(info.outShape));
-  maxPoolArgmax(xv, info, y);
+  maxPoolValues(xv, info, y);
   return backend.makeTensorInfo(info.outShape, "float32", y);
 }
 
@@ -652,7 +673,7 @@ function maxPoolGradKernel(args: Args): tf.TensorInfo {
     return runCpu(tf.MaxPoolGrad, args) as tf.TensorInfo;
   }
   const info = poolInfo(input, attrs);
-  const arg = maxPoolArgmax(xv, info, null);
+  const arg = maxPoolArgmax(xv, info);
   const dx = bufferPool.allocZeroed(xv.length);
   for (let o = 0; o < arg.length; o++) {
     const i = arg[o];

@@ -5,7 +5,8 @@
  * faults and zeroing on first touch, about twice the time of an element-wise pass over it
  * (measured here: 84 MB, 26 ms to add into a reused array, 78 ms into a fresh one). A
  * training step frees and allocates hundreds of same-sized arrays, so the native backend's
- * kernels allocate from this pool, and arrays come back to it when tfjs deletes their data.
+ * kernels allocate from this pool, and arrays come back to it when tfjs deletes their data
+ * (a request of n floats may get the first n of a somewhat larger free array).
  *
  * An array is recycled only when it is certain nobody can still see it:
  * - it was allocated here (never an array a user handed to tf.tensor);
@@ -26,15 +27,15 @@ export interface PoolStats {
 }
 
 export class BufferPool {
-  /** Free arrays by length, oldest first. */
-  #free = new Map<number, Float32Array[]>();
+  /** Free arrays (whole buffers), sorted by length. */
+  #free: Float32Array[] = [];
   /** Buffers this pool allocated. */
   #owned = new WeakSet<ArrayBufferLike>();
   /** Buffers that were handed out of the backend (never recycled). */
   #escaped = new WeakSet<ArrayBufferLike>();
   /** Live stores of each owned buffer in the backend's data storage. */
   #live = new Map<ArrayBufferLike, number>();
-  /** Insertion order of pooled arrays, for eviction. */
+  /** Freed arrays in the order they came back, for eviction (oldest first). */
   #order: Float32Array[] = [];
   #pooledBytes = 0;
   #reused = 0;
@@ -46,9 +47,11 @@ export class BufferPool {
   /**
    * Keeps at most max(limitBytes, liveFraction * bytes of live tensors) for reuse: small
    * for inference (peak memory), larger when training holds gigabytes of activations and
-   * frees same-sized gradients by the hundred. limitBytes 0 disables recycling.
+   * frees same-sized gradients by the hundred. limitBytes 0 disables recycling. A request
+   * takes the smallest free array of at least its length and at most `slack` times it
+   * (as a view of its first n values), so buffers also serve nearby sizes.
    */
-  constructor(public limitBytes: number, public liveFraction = 0.25) {}
+  constructor(public limitBytes: number, public liveFraction = 0.25, public slack = 1.5) {}
 
   #limit(): number {
     return this.limitBytes <= 0
@@ -56,16 +59,33 @@ export class BufferPool {
       : Math.max(this.limitBytes, this.liveFraction * this.#liveBytes);
   }
 
+  /** Index of the first free array with length >= n. */
+  #search(n: number): number {
+    let lo = 0, hi = this.#free.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.#free[mid].length < n) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  #take(i: number): Float32Array {
+    const a = this.#free[i];
+    this.#free.splice(i, 1);
+    this.#pooledBytes -= a.byteLength;
+    const j = this.#order.lastIndexOf(a);
+    if (j >= 0) this.#order.splice(j, 1);
+    return a;
+  }
+
   /** A Float32Array of length n; its contents are arbitrary when it is recycled. */
   alloc(n: number): Float32Array {
-    const list = this.#free.get(n);
-    const a = list?.pop();
-    if (a) {
-      this.#pooledBytes -= a.byteLength;
-      const i = this.#order.lastIndexOf(a);
-      if (i >= 0) this.#order.splice(i, 1);
+    const i = this.#search(n);
+    if (n > 0 && i < this.#free.length && this.#free[i].length <= this.slack * n) {
+      const a = this.#take(i);
       this.#reused++;
-      return a;
+      return a.length === n ? a : a.subarray(0, n);
     }
     this.#allocated++;
     const fresh = new Float32Array(n);
@@ -87,7 +107,10 @@ export class BufferPool {
     if (buf && this.#owned.has(buf)) this.#live.set(buf, (this.#live.get(buf) ?? 0) + 1);
   }
 
-  /** The backend deleted a tensor's `values`: recycles the array once nothing can see it. */
+  /**
+   * The backend deleted a tensor's `values`: once no stored tensor uses its buffer and the
+   * buffer never escaped, the whole buffer is recycled.
+   */
   deleted(values: unknown): void {
     if (values instanceof Float32Array) this.#liveBytes -= values.byteLength;
     const buf = bufferOf(values);
@@ -98,9 +121,8 @@ export class BufferPool {
       return;
     }
     this.#live.delete(buf);
-    const a = values as Float32Array;
-    if (this.#escaped.has(buf) || a.byteOffset !== 0 || a.byteLength !== buf.byteLength) return;
-    this.#release(a);
+    if (this.#escaped.has(buf)) return;
+    this.#release(new Float32Array(buf));
   }
 
   /** `values` left the backend (readSync, read): never recycle its buffer. */
@@ -113,22 +135,18 @@ export class BufferPool {
     const limit = this.#limit();
     if (a.byteLength > limit) return;
     this.#pooledBytes += a.byteLength;
-    const list = this.#free.get(a.length);
-    if (list) list.push(a);
-    else this.#free.set(a.length, [a]);
+    this.#free.splice(this.#search(a.length), 0, a);
     this.#order.push(a);
     while (this.#pooledBytes > limit && this.#order.length > 0) {
       const old = this.#order.shift()!;
-      const l = this.#free.get(old.length)!;
-      l.splice(l.indexOf(old), 1);
-      if (l.length === 0) this.#free.delete(old.length);
+      this.#free.splice(this.#free.indexOf(old), 1);
       this.#pooledBytes -= old.byteLength;
     }
   }
 
   /** Drops every pooled array (memory returns to the system at the next GC). */
   clear(): void {
-    this.#free.clear();
+    this.#free = [];
     this.#order = [];
     this.#pooledBytes = 0;
   }
