@@ -7,6 +7,8 @@ import { describeBackend } from "../backend.ts";
 import { readImage, writeImage } from "../data/image_io.ts";
 import { clampImage } from "../data/image.ts";
 import { predictTiled } from "../eval/tiled.ts";
+import { peakRssBytes } from "../eval/evaluate.ts";
+import { provenance } from "./provenance.ts";
 import { MODEL_OPTIONS, modelFromArgs, tileFromArgs } from "./model_args.ts";
 
 export const DEBLUR_SPEC: CommandSpec = {
@@ -73,7 +75,14 @@ async function main(ctx: Context) {
   }
   model.dispose();
   ctx.out(`deblurred ${done.length} image${done.length === 1 ? "" : "s"}`);
-  return { model: model.name, weights, backend: describeBackend(backend), images: done };
+  return {
+    model: model.name,
+    weights,
+    backend: describeBackend(backend),
+    images: done,
+    peakRssBytes: peakRssBytes(),
+    provenance: await provenance(`deno task deblur ${Deno.args.join(" ")}`),
+  };
 }
 
 if (import.meta.main) runCommand(DEBLUR_SPEC, main);

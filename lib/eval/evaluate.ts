@@ -44,6 +44,19 @@ export interface EvalSummary {
   peakTensorBytes: number;
   /** Resident set size of the process at the end, bytes (includes the wasm heap). */
   rssBytes: number;
+  /** Peak resident set size of the process so far (Linux VmHWM), bytes; null elsewhere. */
+  peakRssBytes: number | null;
+}
+
+/** The process's peak resident set size (Linux /proc/self/status VmHWM), or null. */
+export function peakRssBytes(): number | null {
+  try {
+    const status = Deno.readTextFileSync("/proc/self/status");
+    const kb = status.match(/^VmHWM:\s*(\d+)\s*kB/m)?.[1];
+    return kb ? Number(kb) * 1024 : null;
+  } catch {
+    return null;
+  }
 }
 
 export interface EvaluateOptions {
@@ -104,6 +117,7 @@ export async function evaluate(
     warmMsPerImage: mean((s) => s.ms, perImage.length > 1 ? 1 : 0),
     peakTensorBytes,
     rssBytes: typeof Deno !== "undefined" ? Deno.memoryUsage().rss : 0,
+    peakRssBytes: peakRssBytes(),
   };
   return { perImage, summary };
 }
