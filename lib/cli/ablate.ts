@@ -12,6 +12,7 @@ import { loadCheckpoint } from "../models/checkpoint.ts";
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from "../train/config.ts";
 import { train } from "../train/trainer.ts";
 import { type DataSource, describeSource, listPairs, makeTrainData } from "../train/data.ts";
+import { pairsOf } from "./data_args.ts";
 import { GOPRO_BLURS } from "../data/gopro.ts";
 import { loadPair } from "../data/gopro.ts";
 import { type EvalPair, evaluate } from "../eval/evaluate.ts";
@@ -131,11 +132,7 @@ async function main(ctx: Context) {
     checkpointEvery: 100,
   };
   const runsDir = ctx.str("runs")!;
-  const trainPairs = await listPairs(src, "train").catch(() => {
-    throw new InputError(
-      `benchmark ${name} not found at ${src.root}: run \`deno task data benchmark\``,
-    );
-  });
+  const trainPairs = await pairsOf(src, "train");
   const testRefs = (await listPairs(src, "test")).slice(0, ctx.int("eval-images", 88, 1));
   const info = await initBackend(backendArg);
   const prov = await provenance(`deno task ablate ${Deno.args.join(" ")}`.trim());

@@ -2,13 +2,13 @@
  * `deno task eval`: PSNR and SSIM of a model over a dataset's test split, per image and
  * on average, with the blurry input as the baseline, warm time per image and peak memory.
  */
-import { type CommandSpec, type Context, InputError, runCommand, UsageError } from "./common.ts";
+import { type CommandSpec, type Context, runCommand } from "./common.ts";
 import { describeBackend } from "../backend.ts";
 import { loadPair } from "../data/gopro.ts";
-import { GOPRO_BLURS, type GoProBlur } from "../data/gopro.ts";
 import { writeImage } from "../data/image_io.ts";
 import { type EvalPair, evaluate } from "../eval/evaluate.ts";
-import { type DataSource, describeSource, listPairs } from "../train/data.ts";
+import { describeSource } from "../train/data.ts";
+import { DATA_OPTIONS, pairsOf, sourceFromArgs } from "./data_args.ts";
 import { MODEL_OPTIONS, modelFromArgs, tileFromArgs } from "./model_args.ts";
 import { provenance, writeJsonAtomic } from "./provenance.ts";
 
@@ -19,25 +19,7 @@ export const EVAL_SPEC: CommandSpec = {
   positionals: { max: 0 },
   options: {
     ...MODEL_OPTIONS,
-    benchmark: {
-      type: "string",
-      valueName: "NAME",
-      default: "synth-v1",
-      description: "synthetic benchmark under data/benchmarks/",
-    },
-    blur: {
-      type: "string",
-      valueName: "KIND",
-      default: "blur_gamma",
-      description: "benchmark's blurred images: blur_gamma or blur",
-    },
-    gopro: { type: "string", valueName: "PATH", description: "evaluate on GOPRO_Large at PATH" },
-    "gopro-variant": {
-      type: "string",
-      valueName: "KIND",
-      description: "blur or blur_gamma (with --gopro)",
-    },
-    pairs: { type: "string", valueName: "DIR", description: "evaluate on DIR/{blur,sharp}/" },
+    ...DATA_OPTIONS,
     limit: { type: "string", valueName: "N", description: "only the first N pairs" },
     write: { type: "string", valueName: "DIR", description: "write the deblurred images to DIR" },
     results: {
@@ -54,38 +36,11 @@ examples:
   deno task eval --gopro ~/GOPRO_Large --gopro-variant blur --model svrnn`,
 };
 
-function source(ctx: Context): DataSource {
-  const gopro = ctx.str("gopro"), pairs = ctx.str("pairs");
-  if (gopro && pairs) throw new UsageError("give one of --gopro and --pairs, not both");
-  if (gopro) {
-    const v = ctx.str("gopro-variant");
-    if (!v || !GOPRO_BLURS.includes(v as GoProBlur)) {
-      throw new UsageError(`--gopro needs --gopro-variant blur or blur_gamma, got "${v ?? ""}"`);
-    }
-    return { kind: "gopro", root: gopro, blur: v as GoProBlur };
-  }
-  if (pairs) return { kind: "pairs", root: pairs };
-  const name = ctx.str("benchmark")!;
-  return {
-    kind: "benchmark",
-    name,
-    root: `data/benchmarks/${name}`,
-    blur: ctx.choice("blur", GOPRO_BLURS, "blur_gamma"),
-  };
-}
-
 async function main(ctx: Context) {
-  const src = source(ctx);
+  const src = sourceFromArgs(ctx);
   const limit = ctx.int("limit", undefined, 1);
   const { model, weights, backend } = await modelFromArgs(ctx);
-  const refs = (await listPairs(src, "test").catch((e) => {
-    if (src.kind === "benchmark" && e instanceof InputError) {
-      throw new InputError(
-        `benchmark ${src.name} not found at ${src.root}: run \`deno task data benchmark\``,
-      );
-    }
-    throw e;
-  })).slice(0, limit);
+  const refs = (await pairsOf(src, "test")).slice(0, limit);
   const pairs: EvalPair[] = refs.map((r) => {
     let loaded: ReturnType<typeof loadPair> | null = null;
     const get = () => (loaded ??= loadPair(r));

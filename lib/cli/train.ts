@@ -11,8 +11,8 @@ import { createModel, MODEL_NAMES } from "../models/registry.ts";
 import { saveCheckpoint } from "../models/checkpoint.ts";
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from "../train/config.ts";
 import { type LogRecord, train } from "../train/trainer.ts";
-import { type DataSource, describeSource, listPairs, makeTrainData } from "../train/data.ts";
-import { GOPRO_BLURS, type GoProBlur } from "../data/gopro.ts";
+import { describeSource, listPairs, makeTrainData } from "../train/data.ts";
+import { DATA_OPTIONS, pairsOf, sourceFromArgs } from "./data_args.ts";
 import { provenance } from "./provenance.ts";
 
 const D = DEFAULT_TRAIN_CONFIG;
@@ -25,25 +25,7 @@ export const TRAIN_SPEC: CommandSpec = {
   positionals: { max: 0 },
   options: {
     model: { type: "string", valueName: "NAME", default: D.model, description: "registered model" },
-    benchmark: {
-      type: "string",
-      valueName: "NAME",
-      default: "synth-v1",
-      description: "synthetic benchmark under data/benchmarks/ (deno task data benchmark)",
-    },
-    blur: {
-      type: "string",
-      valueName: "KIND",
-      default: "blur_gamma",
-      description: "benchmark's blurred images: blur_gamma (linear light) or blur",
-    },
-    gopro: { type: "string", valueName: "PATH", description: "train on GOPRO_Large at PATH" },
-    "gopro-variant": {
-      type: "string",
-      valueName: "KIND",
-      description: "GoPro blurred images: blur or blur_gamma (required with --gopro)",
-    },
-    pairs: { type: "string", valueName: "DIR", description: "train on DIR/{blur,sharp}/" },
+    ...DATA_OPTIONS,
     "val-pairs": { type: "string", valueName: "DIR", description: "validate on DIR/{blur,sharp}/" },
     steps: { type: "string", valueName: "N", default: String(D.steps), description: "total steps" },
     batch: {
@@ -144,29 +126,6 @@ outputs: OUT/last.safetensors (weights + Adam state), OUT/best.safetensors (best
 PSNR), OUT/log.jsonl (one JSON record per logged step and per validation).`,
 };
 
-function source(ctx: Context): DataSource {
-  const gopro = ctx.str("gopro"), pairs = ctx.str("pairs");
-  if (gopro && pairs) throw new UsageError("give one of --gopro and --pairs, not both");
-  if (gopro) {
-    const v = ctx.str("gopro-variant");
-    if (!v) {
-      throw new UsageError("--gopro needs --gopro-variant blur or blur_gamma (SVRNN used blur)");
-    }
-    if (!GOPRO_BLURS.includes(v as GoProBlur)) {
-      throw new UsageError(`--gopro-variant must be blur or blur_gamma, got "${v}"`);
-    }
-    return { kind: "gopro", root: gopro, blur: v as GoProBlur };
-  }
-  if (pairs) return { kind: "pairs", root: pairs };
-  const name = ctx.str("benchmark")!;
-  return {
-    kind: "benchmark",
-    name,
-    root: `data/benchmarks/${name}`,
-    blur: ctx.choice("blur", GOPRO_BLURS, "blur_gamma"),
-  };
-}
-
 function config(ctx: Context): TrainConfig {
   const model = ctx.str("model")!;
   if (!MODEL_NAMES.includes(model)) {
@@ -194,21 +153,13 @@ function config(ctx: Context): TrainConfig {
 
 async function main(ctx: Context) {
   const cfg = config(ctx);
-  const src = source(ctx);
+  const src = sourceFromArgs(ctx);
   const backendArg = ctx.str("backend")!;
   if (!isBackendChoice(backendArg)) throw new UsageError(`unknown backend "${backendArg}"`);
   const out = ctx.str("out") ?? `runs/${cfg.model}`;
   const stopAt = ctx.int("stop-at", undefined, 1);
 
-  const trainPairs = await listPairs(src, "train").catch((e) => {
-    if (src.kind === "benchmark" && e instanceof InputError) {
-      throw new InputError(
-        `benchmark ${src.name} not found at ${src.root}: generate it with \`deno task data benchmark\`` +
-          ` (or --benchmark synth-v1-quick after \`deno task data benchmark --quick\`)`,
-      );
-    }
-    throw e;
-  });
+  const trainPairs = await pairsOf(src, "train");
   const valRefs = ctx.str("val-pairs")
     ? await listPairs({ kind: "pairs", root: ctx.str("val-pairs")! }, "test")
     : src.kind === "pairs"
