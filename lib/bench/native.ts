@@ -419,7 +419,6 @@ export async function benchNative(options: NativeBenchOptions = {}): Promise<Nat
   };
   const withWasm = wasmMode !== "none";
   const slowWasm = wasmMode === "all";
-  if (withWasm) result.wasm = await use("wasm");
   const trainWasm = withWasm && wasmTrainable();
   if (withWasm && !trainWasm) {
     result.notes.push("wasm training rows skipped: no Conv2DBackpropFilter kernel for wasm");
@@ -433,7 +432,7 @@ export async function benchNative(options: NativeBenchOptions = {}): Promise<Nat
   const add = (part: NativeBenchPart, row: Row, when = true) => {
     if (parts.includes(part) && when) rows.push(row);
   };
-  add("conv", {
+  const convRow: Row = {
     label: "conv 3x3 256->256 at 180x320 (native and wasm interleaved)",
     backend: "native",
     run: async () => {
@@ -445,7 +444,7 @@ export async function benchNative(options: NativeBenchOptions = {}): Promise<Nat
         }, bare sgemm ${c.sgemmGflops.toFixed(0)}`,
       );
     },
-  });
+  };
   const forward = (b: "native" | "wasm") => ({
     label: `svrnn forward [1,${size[0]},${size[1]},3] on ${b}`,
     backend: b,
@@ -478,7 +477,9 @@ export async function benchNative(options: NativeBenchOptions = {}): Promise<Nat
       );
     },
   });
+  // The native forward first, before wasm's heap exists, so its peak RSS is its own.
   add("forward", forward("native"));
+  add("conv", convRow);
   add("train", step("native", "svrnn", 4, 64));
   add("train", step("native", "svrnn", 20, 128));
   add("small", step("native", "svrnn-small", batchSize, patchSize));
@@ -495,6 +496,9 @@ export async function benchNative(options: NativeBenchOptions = {}): Promise<Nat
 
   let wasmDead = false;
   for (const row of rows) {
+    if (row.backend === "wasm" || row.label.startsWith("conv")) {
+      if (withWasm && result.wasm === null) result.wasm = await use("wasm");
+    }
     if (row.backend === "wasm" && wasmDead) {
       result.notes.push(`${row.label}: skipped (the wasm backend aborted earlier)`);
       continue;

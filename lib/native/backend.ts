@@ -43,7 +43,8 @@ export interface NativeOptions {
   threads?: number;
   /** Scratch budget of one convolution chunk, bytes (default 8 MiB). */
   chunkBytes?: number;
-  /** Most bytes of freed tensor buffers kept for reuse (default 384 MiB; 0: no reuse). */
+  /** Most bytes of freed tensor buffers kept for reuse (default: 256 MiB or a quarter of the live
+   * tensor bytes, whichever is more; 0: no reuse). */
   poolBytes?: number;
 }
 

@@ -172,12 +172,12 @@ function bufferOf(values: unknown): ArrayBufferLike | null {
 
 /**
  * The pool the native kernels allocate from (limits set by registerNativeBackend).
- * 384 MiB, or a quarter of the live tensor bytes when that is more: measured on the
+ * 256 MiB, or a quarter of the live tensor bytes when that is more: measured on the
  * 1280x720 svrnn forward (about 1 GiB of live tensors at its peak), peak RSS 1.34-1.42 GiB
  * without a pool, 1.5-1.8 GiB with 256-512 MiB, 2.0 GiB with 1 GiB (pooled arrays stay
  * resident); a batch-20 training step holds about 11 GiB of tensors.
  */
-export const bufferPool: BufferPool = new BufferPool(384 * 1024 * 1024, 0.25);
+export const bufferPool: BufferPool = new BufferPool(256 * 1024 * 1024, 0.25);
 
 /** The parts of MathBackendCPU the pool watches. */
 interface WatchedBackend {
