@@ -10,7 +10,8 @@
  *             batch 20 of 128x128
  *   small     svrnn-small training steps per second at batch 20 of 128x128 and 4 of 64x64
  *   profile   per-kernel breakdown (tf.profile) of one svrnn 1280x720 forward and one
- *             training step at batch 4 of 64x64 on native (and that step on wasm)
+ *             training step at batch 4 of 64x64 and at 20 of 128x128 on native (and the
+ *             batch-4 step on wasm)
  *
  * Per-op breakdown method: tf.profile records every kernel the engine runs, forward and
  * backward, with the wall time of the kernel function (backend.time: the cpu, native and
@@ -466,14 +467,14 @@ export async function benchNative(options: NativeBenchOptions = {}): Promise<Nat
       say(`  ${(r.timing.ms / 1000).toFixed(3)} s per step (${r.stepsPerSecond.toFixed(2)}/s)`);
     },
   });
-  const profile = (b: "native" | "wasm", what: "forward" | "step") => ({
+  const profile = (b: "native" | "wasm", what: "forward" | "step", batch = 4, patch = 64) => ({
     label: what === "forward"
       ? `profile of one svrnn forward [1,${size[0]},${size[1]},3] on ${b}`
-      : `profile of one svrnn training step, batch 4 of 64x64, on ${b}`,
+      : `profile of one svrnn training step, batch ${batch} of ${patch}x${patch}, on ${b}`,
     backend: b,
     run: async () => {
       result.profiles.push(
-        what === "forward" ? await profileForward(b, size) : await profileStep(b, 4, 64),
+        what === "forward" ? await profileForward(b, size) : await profileStep(b, batch, patch),
       );
     },
   });
@@ -485,6 +486,7 @@ export async function benchNative(options: NativeBenchOptions = {}): Promise<Nat
   add("small", step("native", "svrnn-small", batchSize, patchSize));
   add("profile", profile("native", "forward"));
   add("profile", profile("native", "step"));
+  add("profile", profile("native", "step", 20, 128));
   add("small", step("native", "svrnn-small", 4, 64));
   add("train", step("wasm", "svrnn", 4, 64), trainWasm);
   add("small", step("wasm", "svrnn-small", 4, 64), trainWasm);
