@@ -1,6 +1,7 @@
 /**
  * Chooses and initialises the tfjs backend, and registers the kit's custom kernels.
  *
+ * "native" (lib/native: OpenBLAS through Deno's FFI) is used only when asked for by name.
  * "auto" prefers WebGPU only on a real GPU: on GPU-less machines Deno exposes Mesa's
  * llvmpipe software adapter, which runs WGSL correctly but ten times slower than wasm
  * (reference/PLATFORM.md), so it is chosen only when asked for by name.
@@ -10,8 +11,9 @@ import "@tensorflow/tfjs-backend-wasm";
 import "@tensorflow/tfjs-backend-webgpu";
 import "./ops/gate_rnn.ts";
 import "./ops/wasm_train_kernels.ts";
+import { InputError } from "./data/errors.ts";
 
-export type BackendName = "cpu" | "wasm" | "webgpu";
+export type BackendName = "cpu" | "wasm" | "webgpu" | "native";
 export type BackendChoice = "auto" | BackendName;
 
 export interface BackendInfo {
@@ -25,11 +27,13 @@ export interface BackendInfo {
   fallbackAdapter: boolean | null;
   /** WebAssembly SIMD in use (wasm backend only). */
   simd: boolean | null;
-  /** WebAssembly threads in use (wasm backend only). */
+  /** WebAssembly threads (wasm) or OpenBLAS threads (native) in use. */
   threads: number | null;
+  /** The native library in use (native backend only). */
+  library: string | null;
 }
 
-const CHOICES: readonly BackendChoice[] = ["auto", "cpu", "wasm", "webgpu"];
+const CHOICES: readonly BackendChoice[] = ["auto", "cpu", "wasm", "webgpu", "native"];
 
 export function isBackendChoice(s: unknown): s is BackendChoice {
   return typeof s === "string" && (CHOICES as readonly string[]).includes(s);
@@ -80,7 +84,9 @@ function envChoice(): BackendChoice | undefined {
   }
   if (v === undefined || v === "") return undefined;
   if (!isBackendChoice(v)) {
-    throw new Error(`SVRNN_BACKEND must be one of ${CHOICES.join(", ")}, got ${JSON.stringify(v)}`);
+    throw new InputError(
+      `SVRNN_BACKEND must be one of ${CHOICES.join(", ")}, got ${JSON.stringify(v)}`,
+    );
   }
   return v;
 }
@@ -92,7 +98,7 @@ function envChoice(): BackendChoice | undefined {
 export async function initBackend(choice?: BackendChoice): Promise<BackendInfo> {
   const requested = choice ?? envChoice() ?? "auto";
   if (!isBackendChoice(requested)) {
-    throw new Error(
+    throw new InputError(
       `backend must be one of ${CHOICES.join(", ")}, got ${JSON.stringify(requested)}`,
     );
   }
@@ -101,7 +107,24 @@ export async function initBackend(choice?: BackendChoice): Promise<BackendInfo> 
   if (requested === "auto") name = probe && !probe.fallback ? "webgpu" : "wasm";
   else name = requested;
   if (name === "webgpu" && !probe) {
-    throw new Error("backend webgpu: no WebGPU adapter available (navigator.gpu.requestAdapter)");
+    throw new InputError(
+      "backend webgpu: no WebGPU adapter available (navigator.gpu.requestAdapter)",
+    );
+  }
+  if (name === "native") {
+    // Imported only when asked for: Deno FFI, never part of a browser bundle. Throws one
+    // line saying how to install OpenBLAS when it is missing.
+    const { initNativeBackend } = await import("./native/backend.ts");
+    const n = await initNativeBackend();
+    return {
+      name,
+      requested,
+      adapter: null,
+      fallbackAdapter: null,
+      simd: null,
+      threads: n.threads,
+      library: n.library,
+    };
   }
   const ok = await tf.setBackend(name);
   if (!ok) throw new Error(`backend ${name}: tfjs could not initialise it`);
@@ -120,6 +143,7 @@ export async function initBackend(choice?: BackendChoice): Promise<BackendInfo> 
     threads: name === "wasm"
       ? (tf.env().getBool("WASM_HAS_MULTITHREAD_SUPPORT") ? navigator.hardwareConcurrency : 1)
       : null,
+    library: null,
   };
 }
 
@@ -128,6 +152,7 @@ export function describeBackend(info: BackendInfo): string {
   if (info.name === "webgpu") {
     return `webgpu (${info.adapter}${info.fallbackAdapter ? ", software fallback" : ""})`;
   }
+  if (info.name === "native") return `native (OpenBLAS ${info.library}, ${info.threads} threads)`;
   if (info.name === "wasm") {
     return `wasm (${info.simd ? "SIMD" : "no SIMD"}, ${info.threads} thread${
       info.threads === 1 ? "" : "s"

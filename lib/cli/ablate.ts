@@ -98,7 +98,7 @@ export const ABLATE_SPEC: CommandSpec = {
       type: "string",
       valueName: "NAME",
       default: "wasm",
-      description: "auto, cpu, wasm, webgpu",
+      description: "auto, cpu, wasm, webgpu, native (OpenBLAS; deno task setup:native)",
     },
   },
   details: `Every variant sees the same batches (same seed) for the same number of steps; the table

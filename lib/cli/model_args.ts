@@ -26,7 +26,7 @@ export const MODEL_OPTIONS: Record<string, OptionSpec> = {
     type: "string",
     valueName: "NAME",
     default: "auto",
-    description: "auto, cpu, wasm, webgpu",
+    description: "auto, cpu, wasm, webgpu, native (OpenBLAS; deno task setup:native)",
   },
   tile: {
     type: "string",
@@ -54,7 +54,9 @@ async function exists(path: string): Promise<boolean> {
 export async function modelFromArgs(ctx: Context): Promise<LoadedModel> {
   const backendArg = ctx.str("backend")!;
   if (!isBackendChoice(backendArg)) {
-    throw new UsageError(`--backend must be auto, cpu, wasm or webgpu, got "${backendArg}"`);
+    throw new UsageError(
+      `--backend must be auto, cpu, wasm, webgpu or native, got "${backendArg}"`,
+    );
   }
   const name = ctx.str("model");
   if (name !== undefined && !MODEL_NAMES.includes(name)) {

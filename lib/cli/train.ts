@@ -116,7 +116,7 @@ export const TRAIN_SPEC: CommandSpec = {
       type: "string",
       valueName: "NAME",
       default: "auto",
-      description: "auto, cpu, wasm, webgpu",
+      description: "auto, cpu, wasm, webgpu, native (OpenBLAS; deno task setup:native)",
     },
   },
   details: `examples:

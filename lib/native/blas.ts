@@ -6,6 +6,7 @@
  * Deno-only (Deno.dlopen). Nothing outside lib/native imports this file, so the browser
  * build of lib/ never sees it.
  */
+import { InputError } from "../data/errors.ts";
 
 /** C = alpha * op(A) * op(B) + beta * C, row-major; op(X) = X or X^T. */
 export type Gemm = (
@@ -40,7 +41,8 @@ export interface Blas {
 }
 
 /** Thrown when OpenBLAS cannot be used; the message says how to install or allow it. */
-export class NativeUnavailableError extends Error {
+/** An InputError: the machine lacks what was asked for, so the CLI reports one line, exit 2. */
+export class NativeUnavailableError extends InputError {
   override name = "NativeUnavailableError";
 }
 
