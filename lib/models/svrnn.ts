@@ -315,18 +315,20 @@ export function createSVRNN(name: string, config: SVRNNConfig): SVRNNModel {
     return logits;
   }
 
-  /** The gate map of block k (1-based), direction d, shaped like the block's input. */
+  /**
+   * The gate map of block k (1-based), direction d, shaped like the block's input. `maps`
+   * holds the generated gate logits cut into one tensor per block and direction, in slice
+   * order: cut once with tf.split, whose gradient is one concat (a slice per map would
+   * pad each map's gradient back to all channels and add them up).
+   */
   function gateFor(
-    logits: tf.Tensor4D | null,
+    maps: tf.Tensor4D[] | null,
     k: number,
     d: Direction,
     shape: [number, number, number, number],
   ): tf.Tensor4D {
     const r = c.rnnChannels;
-    if (c.gate === "variant") {
-      const offset = ((k - 1) * nd + order.slice.indexOf(d)) * r;
-      return tf.tanh(tf.slice(logits!, [0, 0, 0, offset], [-1, -1, -1, r]));
-    }
+    if (c.gate === "variant") return tf.tanh(maps![(k - 1) * nd + order.slice.indexOf(d)]);
     const g = c.gate === "invariant"
       ? tf.tanh(invariantGates.get(`${k}/${d}`)!)
       : tf.fill([r], c.gateValue);
@@ -336,12 +338,12 @@ export function createSVRNN(name: string, config: SVRNNConfig): SVRNNModel {
   /** One RNN block; `record` receives the gates and scans when analysing. */
   function block(
     h: tf.Tensor4D,
-    logits: tf.Tensor4D | null,
+    maps: tf.Tensor4D[] | null,
     k: number,
     record?: Record<string, tf.Tensor4D>,
   ): tf.Tensor4D {
     const scans = order.concat.map((d) => {
-      const g = gateFor(logits, k, d, h.shape);
+      const g = gateFor(maps, k, d, h.shape);
       const s = gateRecurrent(h, g, d);
       if (record) {
         record[`gate/${k}/${d}`] = g;
@@ -371,14 +373,16 @@ export function createSVRNN(name: string, config: SVRNNConfig): SVRNNModel {
       const e1 = lrelu(x, "conve1_1");
       const e2 = conv(e1, layer("conve1_2"), "none");
       const logits = hasGateCNN(c) ? gateLogits(x) : null;
+      const maps = logits ? tf.split(logits, c.numBlocks * nd, 3) as tf.Tensor4D[] : null;
+      logits?.dispose();
       let h = e2;
       for (let k = 1; k <= c.numBlocks; k++) {
         const prev = h;
-        h = record ? block(prev, logits, k, record) : tf.tidy(() => block(prev, logits, k));
+        h = record ? block(prev, maps, k, record) : tf.tidy(() => block(prev, maps, k));
         if (record) record[`block/${k}`] = h;
         else if (prev !== e2) prev.dispose();
       }
-      logits?.dispose();
+      if (maps) tf.dispose(maps);
       const d1 = lrelu(tf.concat([e2, h], 3) as tf.Tensor4D, "convd1_1");
       const decoded = conv(tf.concat([e1, up(d1)], 3) as tf.Tensor4D, layer("convd1_2"), "none");
       const out = c.residual ? tf.add(decoded, x) as tf.Tensor4D : decoded;
