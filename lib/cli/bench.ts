@@ -13,9 +13,11 @@ import {
   type GateRnnRecord,
 } from "../bench/gate_rnn.ts";
 import { benchConvGrad, formatConvGradTable } from "../bench/conv_grad.ts";
+import { benchNative, formatNativeBench } from "../bench/native.ts";
+import { nativeAvailable } from "../native/backend.ts";
 import { provenance, writeJsonAtomic } from "./provenance.ts";
 
-const BENCHES = ["gate_rnn", "conv_grad"] as const;
+const BENCHES = ["gate_rnn", "conv_grad", "native"] as const;
 type Bench = typeof BENCHES[number];
 
 export const BENCH_SPEC: CommandSpec = {
@@ -61,7 +63,10 @@ export const BENCH_SPEC: CommandSpec = {
   details: `gate_rnn: gateRecurrent, four directions, forward and backward, per backend, against a
 plain TypeScript loop and a loop of tfjs slice/multiply/add ops.
 conv_grad: the wasm backend's conv gradients (lib/ops/wasm_train/) against its forward conv and
-the shipped Conv2DBackpropInput, on SVRNN's layer shapes at batch 4 of 128x128 patches.`,
+the shipped Conv2DBackpropInput, on SVRNN's layer shapes at batch 4 of 128x128 patches.
+native: the OpenBLAS backend against wasm in one process: a conv, the svrnn forward on a
+1280x720 image, training steps (batch 4 of 64x64, batch 20 of 128x128), svrnn-small steps per
+second, and a per-kernel profile (about 15 minutes; skipped when OpenBLAS is missing).`,
 };
 
 function parseShape(s: string): number[] {
@@ -132,6 +137,16 @@ async function convGrad(ctx: Context, reps: number) {
   };
 }
 
+async function native(ctx: Context, reps: number) {
+  if (!nativeAvailable()) {
+    ctx.warn("native: OpenBLAS not available (deno task setup:native); skipped");
+    return null;
+  }
+  const result = await benchNative({ reps, progress: ctx.progress });
+  ctx.progress("\n" + formatNativeBench(result));
+  return result;
+}
+
 async function main(ctx: Context) {
   const only = (ctx.str("only")?.split(",") ?? [...BENCHES]) as Bench[];
   for (const b of only) {
@@ -145,7 +160,12 @@ async function main(ctx: Context) {
   const prov = await provenance(`deno task bench ${Deno.args.join(" ")}`.trim());
   const written: Record<string, unknown> = {};
   for (const b of only) {
-    const result = b === "gate_rnn" ? await gateRnn(ctx, shape, reps) : await convGrad(ctx, reps);
+    const result = b === "gate_rnn"
+      ? await gateRnn(ctx, shape, reps)
+      : b === "conv_grad"
+      ? await convGrad(ctx, reps)
+      : await native(ctx, reps);
+    if (result === null) continue;
     const file = { ...result, provenance: prov };
     await writeJsonAtomic(`${out}/${b}.json`, file);
     ctx.progress(`wrote ${out}/${b}.json`);
