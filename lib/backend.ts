@@ -75,6 +75,14 @@ function quietMesa(): void {
   }
 }
 
+/**
+ * tfjs's cpu backend (also the base of "native") greets its first tensor under Deno
+ * (IS_NODE) with advice to install tfjs-node, which does not apply here.
+ */
+function quietCpuGreeting(): void {
+  (tf.backend() as unknown as { firstUse: boolean }).firstUse = false;
+}
+
 function envChoice(): BackendChoice | undefined {
   let v: string | undefined;
   try {
@@ -116,6 +124,7 @@ export async function initBackend(choice?: BackendChoice): Promise<BackendInfo> 
     // line saying how to install OpenBLAS when it is missing.
     const { initNativeBackend } = await import("./native/backend.ts");
     const n = await initNativeBackend();
+    quietCpuGreeting();
     return {
       name,
       requested,
@@ -129,11 +138,7 @@ export async function initBackend(choice?: BackendChoice): Promise<BackendInfo> 
   const ok = await tf.setBackend(name);
   if (!ok) throw new Error(`backend ${name}: tfjs could not initialise it`);
   await tf.ready();
-  if (name === "cpu") {
-    // The cpu backend greets its first tensor under Deno (IS_NODE) with advice to install
-    // tfjs-node, which does not apply here; mark the greeting as done.
-    (tf.backend() as unknown as { firstUse: boolean }).firstUse = false;
-  }
+  if (name === "cpu") quietCpuGreeting();
   return {
     name,
     requested,
