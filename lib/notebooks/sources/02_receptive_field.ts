@@ -46,7 +46,7 @@ import {
 import { imageToTensor } from "#lib/data/tensor.ts";
 import { barFigure, heatmapFigure, imageFigure, lineFigure } from "#lib/viz/figure.ts";
 import { menuFigure } from "#lib/viz/menus.ts";
-import { colormapImage, montage } from "#lib/viz/colormap.ts";
+import { colormapImage, colorRange, montage } from "#lib/viz/colormap.ts";
 import { imageDataUrl } from "#lib/viz/image.ts";
 import { showImages, showMarkdown } from "#lib/viz/show.ts";
 import { showAndSave, showAndSaveTable, writeFigure } from "#lib/viz/write.ts";
@@ -67,6 +67,12 @@ const ERF_PHOTOS = quick(
   [] as string[],
 ); // more ERF inputs besides IMAGE
 
+// Maps are drawn between their 2nd and 98th percentiles (image borders can be extreme).
+const Q: [number, number] = [0.02, 0.98];
+const rangeText = (v: ArrayLike<number>) => {
+  const [lo, hi] = colorRange(v, Q);
+  return `${lo.toFixed(2)} to ${hi.toFixed(2)}`;
+};
 const photo = await readImage(resolvePath(IMAGE));
 const centreCrop = (img: RgbImage) =>
   cropImage(img, (img.width - SIZE) >> 1, (img.height - SIZE) >> 1, SIZE, SIZE);
@@ -453,8 +459,12 @@ if (!gateModel) {
   await showImages([
     { image: gatePhoto, label: `input ${gatePhoto.width}x${gatePhoto.height}` },
     {
-      image: colormapImage(mem.data, mem.width, mem.height, { scale: "Hot", upscale: up }),
-      label: `memory length (0 to ${Math.max(...mem.data).toFixed(1)} half-res px)`,
+      image: colormapImage(mem.data, mem.width, mem.height, {
+        scale: "Hot",
+        upscale: up,
+        quantiles: Q,
+      }),
+      label: `memory length, ${rangeText(mem.data)} half-res px (dark to bright)`,
     },
   ], {
     title: `${gateModel.name} (${svrnnShipped.status === "shipped" ? "trained" : "untrained"})`,
@@ -470,11 +480,13 @@ if (maps.length > 0) {
   );
   await showImages(
     maps.filter((m) => shownBlocks.includes(m.block)).map((m) => ({
-      image: colormapImage(m.data, m.width, m.height, { range: [0, 1] }),
-      label: `block ${m.block}, ${m.direction}`,
+      image: colormapImage(m.data, m.width, m.height, { quantiles: Q }),
+      label: `block ${m.block}, ${m.direction}: ${rangeText(m.data)}`,
     })),
     {
-      title: `Mean |g| per pixel (0 dark to 1 yellow), blocks ${shownBlocks.join(" and ")}`,
+      title: `Mean |g| per pixel (dark to yellow over the range given), blocks ${
+        shownBlocks.join(" and ")
+      }`,
       maxWidth: 200,
     },
   );
@@ -543,6 +555,8 @@ if (maps.length > 0) {
   const d = rf.downsampleMap(mem, Math.max(1, Math.ceil(mem.width / 96)));
   await showAndSave(
     heatmapFigure(rf.mapRows(d), {
+      zmin: colorRange(d.data, Q)[0],
+      zmax: colorRange(d.data, Q)[1],
       title: `Memory length -1/ln(mean |g|) per pixel, ${IMAGE.split("/").pop()}`,
       colorscale: "Hot",
       colorbarTitle: "px (half res.)",
@@ -593,9 +607,18 @@ if (maps.length > 0) {
       sv
         ? `${svrnnShipped.status === "shipped" ? "Trained" : "The untrained stand-in"}: mean |g| ${
           fmt(sv.gate)
-        }, ${(sum(sv.erf).farMass * 100).toFixed(1)} % beyond ${FAR} px, 99 % radius ${
-          sum(sv.erf).r99
-        } px (at initialisation ${sum(init.erf).r99} px).`
+        }, reach ${sum(sv.erf).extent} px (at initialisation ${sum(init.erf).extent} px), ${
+          (sum(sv.erf).farMass * 100).toFixed(1)
+        } % of the mass beyond ${FAR} px, 99 % radius ${sum(sv.erf).r99} px (at initialisation ${
+          sum(init.erf).r99
+        } px).`
+        : "",
+      maps.length
+        ? `On the photo, ${
+          (maps.reduce((a, m) => a + m.stats.fracNegative, 0) / maps.length * 100).toFixed(0)
+        } % of the gate values are negative (notebook 01: a negative gate inverts a "double exposure" blur) and ${
+          (maps.reduce((a, m) => a + m.stats.fracAbove09, 0) / maps.length * 100).toFixed(1)
+        } % exceed 0.9 in magnitude.`
         : "",
       Number.isFinite(corr)
         ? `On the blurry photo, the per-pixel memory length correlates with local edge strength at ${
