@@ -304,6 +304,7 @@ export interface EvalResult {
     warmMsPerImage: number;
     peakTensorBytes: number;
     rssBytes: number;
+    peakRssBytes?: number | null;
   };
   perImage: {
     name: string;
@@ -341,7 +342,7 @@ export interface AblationVariant {
     meanSsim: number;
     meanInputPsnr: number;
     gainPsnr: number;
-    [k: string]: number;
+    [k: string]: number | null;
   };
   perImage: { name: string; psnr: number; ssim: number; inputPsnr: number }[];
   loss: { step: number; loss: number }[];

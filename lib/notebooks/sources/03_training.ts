@@ -31,7 +31,9 @@ import { showAndSave, showAndSaveTable } from "#lib/viz/write.ts";
 import { quick } from "#lib/notebooks/env.ts";
 import { notebookSetup } from "#lib/notebooks/setup.ts";
 import {
+  busiestWindow,
   comparedImages,
+  cropCompared,
   deblurAll,
   movingAverage,
   trainAndEvaluate,
@@ -65,6 +67,7 @@ const SHIPPED = ["svrnn-small", "nah-small"];
 // Before/after images: the shipped models' benchmark when it is on disk, else the quick one.
 const SHOW_BENCHMARK = quick("synth-v1", "synth-v1-quick");
 const SHOW_IMAGES = quick(3, 1);
+const CROP = quick(128, 64); // side of the detail shown from each image
 
 await showMarkdown(
   `Backend: **${ctx.backend}**; quick mode: **${ctx.quick}**. Live run: **${LIVE.model}** ` +
@@ -287,7 +290,7 @@ if (curves.length > 0) {
 //
 // Test images of the benchmark (never seen in training): the blurry input, the shipped
 // models' outputs, the live model's output and the sharp ground truth, each with its PSNR
-// and SSIM against the sharp image. Where a shipped checkpoint is missing, quick mode uses
+// and SSIM against the sharp image (over the whole image; shown: a detail, enlarged 2x). Where a shipped checkpoint is missing, quick mode uses
 // an untrained stand-in (its output is meaningless) and full mode leaves it out.
 
 // %%
@@ -313,8 +316,12 @@ for (const ref of refs) {
     blur,
     sharp,
   );
-  await showImages(comparedImages(compared), {
-    title: `${showBench} test image ${ref.sequence}/${ref.frame}`,
+  // A detail of each (the window with the most structure), to keep the notebook small.
+  const w = busiestWindow(sharp, CROP);
+  await showImages(comparedImages(cropCompared(compared, w.x, w.y, CROP, CROP)), {
+    title: `${showBench} test image ${ref.sequence}/${ref.frame} (${blur.width}x${blur.height}): ` +
+      `detail ${CROP}x${CROP} at (${w.x}, ${w.y}); scores over the whole image`,
+    scale: 2,
     maxWidth: 256,
   });
   for (const c of compared) {

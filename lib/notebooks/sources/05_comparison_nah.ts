@@ -428,7 +428,7 @@ await showMarkdown(
         (modelParamCount("svrnn") * 4 / 1e6).toFixed(1)
       } MB of float32 weights; the paper quotes 37.1 MB) and nah ${fmtTime(paperSpeeds.nah)} (${
         (modelParamCount("nah") * 4 / 1e6).toFixed(1)
-      } MB; 303.6 MB is the size of Nah et al.'s released checkpoint file, not of the weights alone).`
+      } MB of float32 weights; the 303.6 MB quoted by SVRNN's paper is a checkpoint file).`
       : "",
     ctx.quick
       ? "\n\n*(Quick mode: untrained stand-ins where checkpoints are missing, tiny timing sizes; not meaningful.)*"
