@@ -86,6 +86,10 @@ Deno.test({
         "good",
         [
           "// %%",
+          // Right after the kernel starts, the Deno kernel can report idle before a display
+          // reaches IOPub, and nbclient drops it; the kit's notebooks spend seconds importing
+          // before their first display. Let this one do the same.
+          "await new Promise((r) => setTimeout(r, 300));",
           'await Deno.jupyter.display({ "text/plain": "shown" }, { raw: true });',
           '// %% tags=["no-output"]',
           "const quiet = 1;",
