@@ -94,12 +94,16 @@ Deno.test({
           '// %% tags=["no-output"]',
           "const quiet = 1;",
           "// %%",
-          "console.log(quiet + 1);",
+          // A display, not console.log: streamed output can also arrive after idle under load.
+          'await Deno.jupyter.display({ "text/plain": String(quiet + 1) }, { raw: true });',
         ].join("\n"),
       );
       await write("silent", "// %%\nconst a = 1;\n// %%\nconsole.log(a);");
       await write("boom", '// %%\nconsole.log(1);\n// %%\nthrow new Error("boom");\n// %%\n1;');
-      const good = await runNotebook(setup!, `${tmp}/good.ipynb`, { quick: true });
+      // One retry: under load the Deno kernel can still lose a display sent soon after it
+      // starts (reference/PLATFORM.md); what is tested here is the runner's verdicts.
+      let good = await runNotebook(setup!, `${tmp}/good.ipynb`, { quick: true });
+      if (!good.ok) good = await runNotebook(setup!, `${tmp}/good.ipynb`, { quick: true });
       assert.ok(good.ok, good.failures.join("; "));
       assert.deepEqual(good.cells.map((c) => c.outputs), [1, 0, 1]);
       const silent = await runNotebook(setup!, `${tmp}/silent.ipynb`, { quick: true });
