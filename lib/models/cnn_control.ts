@@ -18,17 +18,16 @@ import {
   convSpec,
   convWeights,
   createConv,
-  cropTo,
   INIT_SCHEMES,
   type InitScheme,
   mergeConfig,
-  padToMultiple,
   RESIZE_MODES,
   type ResizeMode,
+  singleScaleModel,
   upsample2x,
   variablePrefix,
 } from "./layers.ts";
-import { countParams, type DeblurModel } from "./model.ts";
+import type { DeblurModel } from "./model.ts";
 
 export interface CNNControlConfig {
   /** Input and output channels (RGB). */
@@ -151,7 +150,6 @@ export function createCNNControl(name: string, config: CNNControlConfig): CNNCon
   const L = new Map(convList.map((l) => [l.spec.name, l]));
   const lrelu = (x: tf.Tensor4D, n: string) => conv(x, L.get(n)!, "lrelu", c.leakySlope);
   const weights = convWeights(convList);
-  const trainableVariables = weights.map((w) => w.variable);
   const multiple = 2;
 
   function run(x: tf.Tensor4D, record?: Record<string, tf.Tensor4D>): tf.Tensor4D {
@@ -182,33 +180,5 @@ export function createCNNControl(name: string, config: CNNControlConfig): CNNCon
     });
   }
 
-  return {
-    name,
-    family: "cnn",
-    config: c,
-    multiple,
-    trainableVariables,
-    weights,
-    forward: (x) => run(x),
-    predict(x) {
-      checkInput(name, x, c.channels);
-      return tf.tidy(() => {
-        const { padded, height, width } = padToMultiple(x, multiple);
-        return cropTo(run(padded), height, width);
-      });
-    },
-    analyze(x) {
-      checkInput(name, x, c.channels);
-      const intermediates: Record<string, tf.Tensor4D> = {};
-      const output = tf.tidy(() => {
-        const { padded, height, width } = padToMultiple(x, multiple);
-        return cropTo(run(padded, intermediates), height, width);
-      });
-      return { output, intermediates };
-    },
-    paramCount: () => countParams(trainableVariables),
-    dispose() {
-      for (const v of trainableVariables) v.dispose();
-    },
-  };
+  return singleScaleModel({ name, family: "cnn", config: c, multiple, weights, run });
 }

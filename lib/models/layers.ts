@@ -2,10 +2,11 @@
  * Building blocks shared by the kit's models: seeded conv weights as raw tf.Variables,
  * a conv with Caffe's symmetric padding, the x2 bilinear upsampling in both modes, the
  * PyTorch-order pixel shuffle, and padding any image size to the multiple a network
- * needs. Weights are stored in tfjs layout [kh, kw, in, out]; checkpoints convert them to
+ * needs, and the model object of the single-scale builders. Weights are stored in tfjs layout [kh, kw, in, out]; checkpoints convert them to
  * [out, in, kh, kw] (checkpoint_bytes.ts).
  */
 import * as tf from "@tensorflow/tfjs";
+import { countParams, type DeblurModel, type ModelFamily } from "./model.ts";
 
 /** Weight initialisations. Biases always start at zero. */
 export type InitScheme =
@@ -301,4 +302,47 @@ export function checkOneOf<T>(what: string, v: unknown, options: readonly T[]): 
       }`,
     );
   }
+}
+
+/**
+ * The DeblurModel object shared by the single-scale builders: `run(x, record?)` is the
+ * network on an input whose sides are multiples of `multiple`; predict and analyze pad any
+ * size to that multiple, run it, and crop back.
+ */
+export function singleScaleModel<C extends { channels: number }, F extends ModelFamily>(parts: {
+  name: string;
+  family: F;
+  config: C;
+  multiple: number;
+  weights: NamedWeight[];
+  run: (x: tf.Tensor4D, record?: Record<string, tf.Tensor4D>) => tf.Tensor4D;
+}): DeblurModel<C> & { family: F } {
+  const { name, config, multiple, weights, run } = parts;
+  const trainableVariables = weights.map((w) => w.variable);
+  const padded = (x: tf.Tensor4D, record?: Record<string, tf.Tensor4D>) => {
+    checkInput(name, x, config.channels);
+    return tf.tidy(() => {
+      const { padded, height, width } = padToMultiple(x, multiple);
+      return cropTo(run(padded, record), height, width);
+    });
+  };
+  return {
+    name,
+    family: parts.family,
+    config,
+    multiple,
+    trainableVariables,
+    weights,
+    forward: (x) => run(x),
+    predict: (x) => padded(x),
+    analyze(x) {
+      const intermediates: Record<string, tf.Tensor4D> = {};
+      const output = padded(x, intermediates);
+      return { output, intermediates };
+    },
+    paramCount: () => countParams(trainableVariables),
+    dispose() {
+      for (const v of trainableVariables) v.dispose();
+    },
+  };
 }

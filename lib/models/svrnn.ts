@@ -26,18 +26,17 @@ import {
   convSpec,
   convWeights,
   createConv,
-  cropTo,
   INIT_SCHEMES,
   type InitScheme,
   mergeConfig,
   type NamedWeight,
-  padToMultiple,
   RESIZE_MODES,
   type ResizeMode,
+  singleScaleModel,
   upsample2x,
   variablePrefix,
 } from "./layers.ts";
-import { type Analysis, countParams, type DeblurModel } from "./model.ts";
+import type { Analysis, DeblurModel } from "./model.ts";
 
 /** Where the recurrent gates come from. */
 export type GateSource =
@@ -280,7 +279,6 @@ export function createSVRNN(name: string, config: SVRNNConfig): SVRNNModel {
       };
     }),
   ];
-  const trainableVariables = weights.map((w) => w.variable);
 
   const lrelu = (x: tf.Tensor4D, n: string) => conv(x, layer(n), "lrelu", c.leakySlope);
   const relu = (x: tf.Tensor4D, n: string) => conv(x, layer(n), "relu");
@@ -395,33 +393,5 @@ export function createSVRNN(name: string, config: SVRNNConfig): SVRNNModel {
     });
   }
 
-  return {
-    name,
-    family: "svrnn",
-    config: c,
-    multiple,
-    trainableVariables,
-    weights,
-    forward: (x) => run(x),
-    predict(x) {
-      checkInput(name, x, c.channels);
-      return tf.tidy(() => {
-        const { padded, height, width } = padToMultiple(x, multiple);
-        return cropTo(run(padded), height, width);
-      });
-    },
-    analyze(x) {
-      checkInput(name, x, c.channels);
-      const intermediates: Record<string, tf.Tensor4D> = {};
-      const output = tf.tidy(() => {
-        const { padded, height, width } = padToMultiple(x, multiple);
-        return cropTo(run(padded, intermediates), height, width);
-      });
-      return { output, intermediates };
-    },
-    paramCount: () => countParams(trainableVariables),
-    dispose() {
-      for (const v of trainableVariables) v.dispose();
-    },
-  };
+  return singleScaleModel({ name, family: "svrnn", config: c, multiple, weights, run });
 }
