@@ -6,7 +6,7 @@ import * as tf from "@tensorflow/tfjs";
 
 export interface Provenance {
   commit: string;
-  /** True when the working tree had uncommitted changes: the numbers may not match `commit`. */
+  /** True when tracked code (outside results/ and notebooks/) had uncommitted changes. */
   dirty: boolean;
   date: string;
   deno: string;
@@ -35,7 +35,17 @@ function cpuModel(): string {
 
 /** `command` is what a reader types to regenerate the file, e.g. "deno task bench". */
 export async function provenance(command: string): Promise<Provenance> {
-  const status = await git(["status", "--porcelain", "--untracked-files=no"]);
+  // Generated outputs (results/, notebooks/) do not make the code dirty: a reproduce run
+  // rewrites them as it goes.
+  const status = await git([
+    "status",
+    "--porcelain",
+    "--untracked-files=no",
+    "--",
+    ".",
+    ":!results",
+    ":!notebooks",
+  ]);
   return {
     commit: (await git(["rev-parse", "HEAD"])) ?? "unknown",
     dirty: status === null ? true : status.length > 0,
