@@ -42,9 +42,9 @@ export async function provenance(command: string): Promise<Provenance> {
     "--porcelain",
     "--untracked-files=no",
     "--",
-    ".",
-    ":!results",
-    ":!notebooks",
+    ":(top)",
+    ":(top,exclude)results",
+    ":(top,exclude)notebooks",
   ]);
   return {
     commit: (await git(["rev-parse", "HEAD"])) ?? "unknown",
