@@ -7,6 +7,7 @@
  */
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
+import { relError, sizeOf, values } from "./support/compare.ts";
 import "@tensorflow/tfjs-backend-wasm";
 import { shippedConv2DBackpropInput } from "../lib/ops/wasm_train_kernels.ts";
 import { axisTaps } from "../lib/ops/wasm_train/resize_bilinear_grad.ts";
@@ -16,30 +17,6 @@ type Pad = "same" | "valid" | number | tf.backend_util.ExplicitPadding;
 type Shape4 = [number, number, number, number];
 
 const TOLERANCE = 1e-4;
-
-/** Deterministic values in [-0.5, 0.5). */
-function values(size: number, seed: number): Float32Array {
-  const out = new Float32Array(size);
-  let s = (seed * 2654435761) >>> 0;
-  for (let i = 0; i < size; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 4294967296 - 0.5;
-  }
-  return out;
-}
-
-const sizeOf = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
-
-/** max|a-b| / max|b|: the error relative to the reference's scale. */
-function relError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  assert.equal(actual.length, expected.length, "lengths differ");
-  let diff = 0, scale = 1e-30;
-  for (let i = 0; i < expected.length; i++) {
-    diff = Math.max(diff, Math.abs(actual[i] - expected[i]));
-    scale = Math.max(scale, Math.abs(expected[i]));
-  }
-  return diff / scale;
-}
 
 function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string) {
   const e = relError(actual, expected);
