@@ -1,4 +1,5 @@
 // PSNR and SSIM against hand-derived values and against scikit-image.
+import { median } from "#lib/eval/evaluate.ts";
 import assert from "node:assert/strict";
 import { createImage, type RgbImage } from "#lib/data/image.ts";
 import { readImage } from "#lib/data/image_io.ts";
@@ -126,4 +127,12 @@ Deno.test("metric inputs are checked", () => {
   // smallest legal size works and symmetric in its arguments
   const b = random(11, 11, 3), c = random(11, 11, 4);
   close(ssim(b, c), ssim(c, b), "symmetry", 1e-12);
+});
+
+Deno.test("median: middle value, mean of the middle two, NaN when empty; input untouched", () => {
+  const v = [5, 1, 4];
+  assert.equal(median(v), 4);
+  assert.deepEqual(v, [5, 1, 4]);
+  assert.equal(median([3, -1, 10, 2]), 2.5);
+  assert.ok(Number.isNaN(median([])));
 });

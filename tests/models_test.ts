@@ -219,7 +219,9 @@ Deno.test("every trainable variable of every small model gets a non-zero gradien
     ["svrnn-small-2dir", { directions: ["top-bottom", "bottom-top"], numBlocks: 5 }],
   ];
   for (const [name, overrides] of cases) {
-    const m = createModel(name, overrides);
+    // Without the residual: its zero-initialised output conv blocks every other gradient at
+    // step 0 by design (the next test).
+    const m = createModel(name, { ...overrides, residual: false });
     const side = name === "svrnn-small" || name === "nah-small" ? 16 : 8;
     const x = image([2, side, side, 3], 5);
     const target = image([2, side, side, 3], 6);
@@ -236,6 +238,25 @@ Deno.test("every trainable variable of every small model gets a non-zero gradien
     }
     assert.equal(Object.keys(grads).length, m.trainableVariables.length, name);
     tf.dispose([x, target, value, ...Object.values(grads)]);
+    m.dispose();
+  }
+});
+
+Deno.test("residual small models start as the identity, and one Adam step moves them off it", async () => {
+  await initBackend("cpu");
+  for (const name of ["svrnn-small", "nah-small", "cnn-small"]) {
+    const m = createModel(name);
+    assert.equal((m.config as { residual: boolean }).residual, true, name);
+    const x = image([1, 16, 16, 3], 7);
+    const target = image([1, 16, 16, 3], 8);
+    const y0 = m.forward(x);
+    assert.ok(maxAbsDiff(y0, x) < 1e-6, `${name}: output differs from input at init`);
+    const opt = tf.train.adam(1e-3);
+    opt.minimize(() => tf.sum(tf.square(tf.sub(m.forward(x), target))) as tf.Scalar);
+    const y1 = m.forward(x);
+    assert.ok(maxAbsDiff(y1, x) > 1e-5, `${name}: still the identity after one step`);
+    tf.dispose([x, target, y0, y1]);
+    opt.dispose();
     m.dispose();
   }
 });

@@ -67,7 +67,7 @@ export const ABLATE_SPEC: CommandSpec = {
     lr: {
       type: "string",
       valueName: "X",
-      default: "1e-3",
+      default: "3e-4",
       description: "base learning rate (poly^2 decay)",
     },
     seed: {
@@ -125,7 +125,7 @@ async function main(ctx: Context) {
     steps: ctx.int("steps", 600, 1),
     batchSize: ctx.int("batch", 8, 1),
     patchSize: ctx.int("patch", 64, 8),
-    learningRate: ctx.num("lr", 1e-3, 0),
+    learningRate: ctx.num("lr", 3e-4, 0),
     seed: ctx.int("seed", 0, 0),
     logEvery: 10,
     valEvery: 0,

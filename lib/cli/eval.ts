@@ -92,7 +92,8 @@ async function main(ctx: Context) {
     `${model.name}: PSNR ${summary.meanPsnr.toFixed(2)} dB (input ${
       summary.meanInputPsnr.toFixed(2)
     }, ` +
-      `gain ${summary.gainPsnr.toFixed(2)}), SSIM ${summary.meanSsim.toFixed(4)} ` +
+      `gain ${summary.gainPsnr.toFixed(2)}, median ${summary.medianGainPsnr.toFixed(2)}, ` +
+      `${summary.improved}/${summary.images} improved), SSIM ${summary.meanSsim.toFixed(4)} ` +
       `(input ${summary.meanInputSsim.toFixed(4)}) over ${summary.images} images; ` +
       `${summary.warmMsPerImage.toFixed(0)} ms/image warm`,
   );

@@ -7,7 +7,7 @@ import cliProgress from "cli-progress";
 import * as tf from "@tensorflow/tfjs";
 import { type CommandSpec, type Context, InputError, runCommand, UsageError } from "./common.ts";
 import { type BackendChoice, describeBackend, initBackend, isBackendChoice } from "../backend.ts";
-import { createModel, MODEL_NAMES } from "../models/registry.ts";
+import { createModel, MODEL_NAMES, modelConfig } from "../models/registry.ts";
 import { saveCheckpoint } from "../models/checkpoint.ts";
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from "../train/config.ts";
 import { type LogRecord, train } from "../train/trainer.ts";
@@ -105,6 +105,12 @@ export const TRAIN_SPEC: CommandSpec = {
       valueName: "N",
       description: "stop after step N this run (resume later)",
     },
+    set: {
+      type: "string",
+      valueName: "KEY=VALUE",
+      multiple: true,
+      description: "override a field of the model's config (repeatable), e.g. --set numBlocks=2",
+    },
     out: { type: "string", valueName: "DIR", description: "run folder (default runs/MODEL)" },
     fresh: { type: "boolean", description: "start over even if OUT has a checkpoint" },
     release: {
@@ -151,8 +157,36 @@ function config(ctx: Context): TrainConfig {
   return cfg;
 }
 
+/**
+ * `--set KEY=VALUE` pairs as config overrides; VALUE is read as JSON when it parses
+ * (numbers, booleans, arrays) and as a string otherwise. The model's own validation
+ * names unknown keys and bad values.
+ */
+function modelOverrides(ctx: Context): Record<string, unknown> {
+  const raw = ctx.values.set;
+  const out: Record<string, unknown> = {};
+  for (const item of Array.isArray(raw) ? raw : []) {
+    const eq = item.indexOf("=");
+    if (eq <= 0) throw new UsageError(`--set expects KEY=VALUE, got "${item}"`);
+    const key = item.slice(0, eq), text = item.slice(eq + 1);
+    if (key === "seed") throw new UsageError("--set seed: use --seed");
+    try {
+      out[key] = JSON.parse(text);
+    } catch {
+      out[key] = text;
+    }
+  }
+  try {
+    modelConfig(ctx.str("model")!, out);
+  } catch (e) {
+    throw new UsageError(`--set: ${(e as Error).message}`);
+  }
+  return out;
+}
+
 async function main(ctx: Context) {
   const cfg = config(ctx);
+  const overrides = modelOverrides(ctx);
   const src = sourceFromArgs(ctx);
   const backendArg = ctx.str("backend")!;
   if (!isBackendChoice(backendArg)) throw new UsageError(`unknown backend "${backendArg}"`);
@@ -168,7 +202,7 @@ async function main(ctx: Context) {
   const valImages = ctx.int("val-images", 8, 0);
 
   const info = await initBackend(backendArg as BackendChoice);
-  const model = createModel(cfg.model, { seed: cfg.seed });
+  const model = createModel(cfg.model, { ...overrides, seed: cfg.seed });
   if (cfg.patchSize % model.multiple !== 0) {
     throw new UsageError(
       `--patch must be a multiple of ${model.multiple} for ${cfg.model}, got ${cfg.patchSize}`,

@@ -38,6 +38,13 @@ export interface EvalSummary {
   meanInputSsim: number;
   /** Mean PSNR gain over the blurry input, dB. */
   gainPsnr: number;
+  /**
+   * Median per-image PSNR gain, dB. The mean is swayed by near-flat images (input PSNR
+   * above 40 dB), where a small brightness bias costs many dB; the median is not.
+   */
+  medianGainPsnr: number;
+  /** Images whose PSNR the model raised. */
+  improved: number;
   /** Mean wall time per image excluding the first (warm-up) image, when there are two or more. */
   warmMsPerImage: number;
   /** Largest tfjs tensor memory in use during any one image (tf.profile's peakBytes). */
@@ -46,6 +53,13 @@ export interface EvalSummary {
   rssBytes: number;
   /** Peak resident set size of the process so far (Linux VmHWM), bytes; null elsewhere. */
   peakRssBytes: number | null;
+}
+
+/** Median of a list (mean of the middle two for an even length; NaN when empty). */
+export function median(values: number[]): number {
+  if (values.length === 0) return NaN;
+  const v = [...values].sort((a, b) => a - b), m = v.length >> 1;
+  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
 }
 
 /** The process's peak resident set size (Linux /proc/self/status VmHWM), or null. */
@@ -114,6 +128,8 @@ export async function evaluate(
     meanInputPsnr: mean((s) => s.inputPsnr),
     meanInputSsim: mean((s) => s.inputSsim),
     gainPsnr: mean((s) => s.psnr - s.inputPsnr),
+    medianGainPsnr: median(perImage.map((s) => s.psnr - s.inputPsnr)),
+    improved: perImage.filter((s) => s.psnr > s.inputPsnr).length,
     warmMsPerImage: mean((s) => s.ms, perImage.length > 1 ? 1 : 0),
     peakTensorBytes,
     rssBytes: typeof Deno !== "undefined" ? Deno.memoryUsage().rss : 0,

@@ -114,7 +114,7 @@ export function cnnControlLayers(c: CNNControlConfig): ConvSpec[] {
   }
   layers.push(
     convSpec("convd1_1", 2 * r, c.e1Channels, c.d1Kernel),
-    convSpec("convd1_2", 2 * c.e1Channels, c.channels, c.d2Kernel),
+    { ...convSpec("convd1_2", 2 * c.e1Channels, c.channels, c.d2Kernel), zeroInit: c.residual },
   );
   return layers;
 }

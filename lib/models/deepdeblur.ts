@@ -101,7 +101,7 @@ export function nahLayers(c: NahConfig): ConvSpec[] {
     for (let i = 1; i <= c.resBlocks; i++) {
       layers.push(convSpec(`${p}.${i}.body.0`, f, f, k), convSpec(`${p}.${i}.body.2`, f, f, k));
     }
-    layers.push(convSpec(`${p}.${c.resBlocks + 1}`, f, ch, k));
+    layers.push({ ...convSpec(`${p}.${c.resBlocks + 1}`, f, ch, k), zeroInit: c.residual });
   }
   for (let s = c.scales - 1; s >= 1; s--) {
     layers.push(convSpec(`conv_end_models.${s}.uppath.0`, ch, 4 * ch, k));

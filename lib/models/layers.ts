@@ -33,6 +33,8 @@ export interface ConvSpec {
   outChannels: number;
   kernel: number;
   stride: number;
+  /** Start with zero weights: the output conv of a residual model, which then starts as the identity. */
+  zeroInit?: boolean;
 }
 
 /** A conv layer's variables, weight [k, k, in, out] and bias [out]. */
@@ -103,13 +105,10 @@ export function createConv(
 ): ConvLayer {
   const k = spec.kernel;
   const limit = initLimit(spec, init);
-  const w0 = tf.randomUniform(
-    [k, k, spec.inChannels, spec.outChannels],
-    -limit,
-    limit,
-    "float32",
-    `${seed}/${spec.name}`,
-  );
+  const shape: [number, number, number, number] = [k, k, spec.inChannels, spec.outChannels];
+  const w0 = spec.zeroInit
+    ? tf.zeros(shape, "float32")
+    : tf.randomUniform(shape, -limit, limit, "float32", `${seed}/${spec.name}`);
   const b0 = tf.zeros([spec.outChannels], "float32");
   const weight = tf.variable(w0, true, `${prefix}${spec.name}.weight`) as tf.Variable<tf.Rank.R4>;
   const bias = tf.variable(b0, true, `${prefix}${spec.name}.bias`) as tf.Variable<tf.Rank.R1>;

@@ -38,8 +38,13 @@ interface Entry {
   preset: Record<string, unknown>;
 }
 
-/** svrnn-small: the paper's layout with a narrow weight-generation CNN and 16 RNN channels. */
-const SMALL: Partial<SVRNNConfig> = { genWidth: 8, rnnChannels: 16 };
+/**
+ * svrnn-small: the paper's layout with a narrow weight-generation CNN and 16 RNN channels.
+ * The small models add a global residual (output = input + network, last conv zero-initialised,
+ * so training starts from the identity): without it they spend a CPU-sized budget learning to
+ * copy the input (README "Training"). The paper-size `svrnn` and `nah` are as published.
+ */
+const SMALL: Partial<SVRNNConfig> = { genWidth: 8, rnnChannels: 16, residual: true };
 
 const ENTRIES: Record<string, Entry> = {
   "svrnn": {
@@ -54,13 +59,15 @@ const ENTRIES: Record<string, Entry> = {
   },
   "svrnn-small": {
     family: "svrnn",
-    description: "SVRNN with a narrow gate CNN (width 8) and 16 RNN channels; CPU-trainable",
+    description:
+      "SVRNN with a narrow gate CNN (width 8), 16 RNN channels and a global residual; CPU-trainable",
     preset: SMALL,
   },
   "nah-small": {
     family: "nah",
-    description: "Nah et al. with 24 channels and 3 ResBlocks per scale; CPU-trainable",
-    preset: { features: 24, resBlocks: 3 },
+    description:
+      "Nah et al. with 24 channels, 3 ResBlocks per scale and a global residual; CPU-trainable",
+    preset: { features: 24, resBlocks: 3, residual: true },
   },
   "svrnn-small-invariant": {
     family: "svrnn",
@@ -105,7 +112,7 @@ const ENTRIES: Record<string, Entry> = {
   "cnn-small": {
     family: "cnn",
     description: "CNN-only control: svrnn-small's skeleton, 8 plain 3x3 convs, svrnn-small's size",
-    preset: { e1Channels: 16, rnnChannels: 16, depth: 8 },
+    preset: { e1Channels: 16, rnnChannels: 16, depth: 8, residual: true },
   },
 };
 

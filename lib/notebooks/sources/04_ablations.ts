@@ -158,9 +158,9 @@ await showTable(
 // the cell: it trains your variant and the unchanged `svrnn-small` with the same budget
 // from the same seed, on the synthetic benchmark made from the committed fixtures, and
 // compares them. The default budget takes a minute or two on a 2-core CPU; quick mode
-// shrinks it to a few steps. At this budget both networks are still learning to
-// reproduce their input (SVRNN has no residual connection), so the gains over the blurry
-// input can be negative: compare the two runs with each other. For numbers worth
+// shrinks it to a few steps. At this budget both networks have barely moved from the
+// identity they start from (the small presets add a global residual), so the gains over the
+// blurry input are small and can be negative: compare the two runs with each other. For numbers worth
 // reporting, use `deno task ablate` with your variant registered, or `deno task train`.
 
 // %%
