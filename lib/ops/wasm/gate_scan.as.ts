@@ -56,7 +56,9 @@ export function scan_forward(
 
 // Backward, from the recursion's last step to its first:
 //   dh[t] = dy[t] + g[t+1] dh[t+1];  dx[t] = (1 - g[t]) dh[t];  dg[t] = dh[t] (h[t-1] - x[t]).
-// `carry` (inner floats of scratch) holds g[t+1] dh[t+1] between steps.
+// `carry` (inner floats of scratch) holds g[t+1] dh[t+1] between steps. The first step of
+// the recursion, whose h[t-1] is the zero initial state, is its own loop, so the hot loop has
+// no per-vector branch.
 export function scan_backward(
   dy: usize,
   x: usize,
@@ -72,41 +74,56 @@ export function scan_backward(
   inner: i32,
   reverse: i32,
 ): void {
-  const vecEnd = (inner & ~3) << 2;
   const innerBytes = inner << 2;
   const stepBytes = <usize> stepStride << 2;
-  const one = f32x4.splat(1.0);
   for (let o = 0; o < outer; o++) {
     const block = (<usize> o * <usize> outerStride) << 2;
     memory.fill(carry, 0, <usize> innerBytes);
     for (let s = steps - 1; s >= 0; s--) {
       const t = reverse ? steps - 1 - s : s;
       const base = block + ((<usize> t * <usize> stepStride) << 2);
-      const dyp = dy + base;
-      const xp = x + base;
-      const gp = g + base;
-      const dxp = dx + base;
-      const dgp = dg + base;
-      // At the first step h[t-1] is the zero initial state.
-      const first = s == 0;
-      const hp = reverse ? y + base + stepBytes : y + base - stepBytes;
-      let i: usize = 0;
-      for (; i < <usize> vecEnd; i += 16) {
-        const dh = f32x4.add(v128.load(dyp + i), v128.load(carry + i));
-        const gv = v128.load(gp + i);
-        const hv = first ? f32x4.splat(0.0) : v128.load(hp + i);
-        v128.store(dxp + i, f32x4.mul(f32x4.sub(one, gv), dh));
-        v128.store(dgp + i, f32x4.mul(dh, f32x4.sub(hv, v128.load(xp + i))));
-        v128.store(carry + i, f32x4.mul(gv, dh));
-      }
-      for (; i < <usize> innerBytes; i += 4) {
-        const dh = load<f32>(dyp + i) + load<f32>(carry + i);
-        const gs = load<f32>(gp + i);
-        const hs: f32 = first ? 0.0 : load<f32>(hp + i);
-        store<f32>(dxp + i, (1.0 - gs) * dh);
-        store<f32>(dgp + i, dh * (hs - load<f32>(xp + i)));
-        store<f32>(carry + i, gs * dh);
+      if (s == 0) {
+        backwardStep(dy + base, x + base, g + base, 0, dx + base, dg + base, carry, inner, false);
+      } else {
+        const hp = reverse ? y + base + stepBytes : y + base - stepBytes;
+        backwardStep(dy + base, x + base, g + base, hp, dx + base, dg + base, carry, inner, true);
       }
     }
+  }
+}
+
+// One step of the backward recursion over `inner` floats; `hasPrev` false reads h[t-1] as 0.
+// Inlined with a constant `hasPrev`, so each call site compiles to a branch-free loop.
+@inline
+function backwardStep(
+  dyp: usize,
+  xp: usize,
+  gp: usize,
+  hp: usize,
+  dxp: usize,
+  dgp: usize,
+  carry: usize,
+  inner: i32,
+  hasPrev: bool,
+): void {
+  const vecEnd = <usize> ((inner & ~3) << 2);
+  const innerBytes = <usize> (inner << 2);
+  const one = f32x4.splat(1.0);
+  let i: usize = 0;
+  for (; i < vecEnd; i += 16) {
+    const dh = f32x4.add(v128.load(dyp + i), v128.load(carry + i));
+    const gv = v128.load(gp + i);
+    const hv = hasPrev ? v128.load(hp + i) : f32x4.splat(0.0);
+    v128.store(dxp + i, f32x4.mul(f32x4.sub(one, gv), dh));
+    v128.store(dgp + i, f32x4.mul(dh, f32x4.sub(hv, v128.load(xp + i))));
+    v128.store(carry + i, f32x4.mul(gv, dh));
+  }
+  for (; i < innerBytes; i += 4) {
+    const dh = load<f32>(dyp + i) + load<f32>(carry + i);
+    const gs = load<f32>(gp + i);
+    const hs: f32 = hasPrev ? load<f32>(hp + i) : 0.0;
+    store<f32>(dxp + i, (1.0 - gs) * dh);
+    store<f32>(dgp + i, dh * (hs - load<f32>(xp + i)));
+    store<f32>(carry + i, gs * dh);
   }
 }
