@@ -10,7 +10,7 @@ import { createModel } from "#lib/models/registry.ts";
 import { modelLoss } from "#lib/train/step.ts";
 import { mulberry32 } from "./support/gate_reference.ts";
 
-const TINY = { genWidth: 2, rnnChannels: 4, e1Channels: 4, seed: 3 };
+const TINY = { genWidth: 2, rnnChannels: 4, e1Channels: 4, seed: 3, residual: false };
 const SHAPE: [number, number, number, number] = [2, 16, 24, 3];
 
 function inputs(): { blurry: Float32Array; sharp: Float32Array } {

@@ -113,7 +113,10 @@ await showImages(
 
 // %%
 type Probe = { label: string; model: string; overrides?: Record<string, unknown> };
-const open = { gate: "fixed", gateValue: OPEN_GATE };
+// The small presets' global residual is switched off throughout: its output conv starts at
+// zero, so with it every network below would start as the identity, a one-pixel field.
+const NO_RESIDUAL = { residual: false };
+const open = { gate: "fixed", gateValue: OPEN_GATE, ...NO_RESIDUAL };
 const structureProbes: Probe[] = [
   { label: "1 block, 4 dir.", model: "svrnn-small-fixed", overrides: { ...open, numBlocks: 1 } },
   { label: "2 blocks, 4 dir.", model: "svrnn-small-fixed", overrides: { ...open, numBlocks: 2 } },
@@ -128,7 +131,7 @@ const structureProbes: Probe[] = [
     model: "svrnn-small-fixed",
     overrides: { ...open, directions: ["left-right", "right-left"] },
   },
-  { label: "CNN control (cnn-small)", model: "cnn-small" },
+  { label: "CNN control (cnn-small)", model: "cnn-small", overrides: NO_RESIDUAL },
 ];
 
 /** ERF of a freshly built model (its seeded initial weights) on the crop. */
@@ -253,17 +256,18 @@ await showAndSave(
 // direction and channel, at their seeded initial weights (Xavier, as the paper's Caffe
 // code). The variants are the registered ablations of `svrnn-small`: 1, 2 and 4 blocks,
 // 1, 2 and 4 directions, plus the CNN control and `nah-small` (Nah et al.'s multi-scale
-// CNN at a comparable size).
+// CNN at a comparable size), without the small presets' global residual, so that what is
+// measured is the network itself (with it, each starts as the identity).
 
 // %%
 const initProbes: Probe[] = [
-  { label: "svrnn-small-1block", model: "svrnn-small-1block" },
-  { label: "svrnn-small-2block", model: "svrnn-small-2block" },
-  { label: "svrnn-small (4 blocks, 4 dir.)", model: "svrnn-small" },
-  { label: "svrnn-small-1dir", model: "svrnn-small-1dir" },
-  { label: "svrnn-small-2dir", model: "svrnn-small-2dir" },
-  { label: "cnn-small", model: "cnn-small" },
-  { label: "nah-small", model: "nah-small" },
+  { label: "svrnn-small-1block", model: "svrnn-small-1block", overrides: NO_RESIDUAL },
+  { label: "svrnn-small-2block", model: "svrnn-small-2block", overrides: NO_RESIDUAL },
+  { label: "svrnn-small (4 blocks, 4 dir.)", model: "svrnn-small", overrides: NO_RESIDUAL },
+  { label: "svrnn-small-1dir", model: "svrnn-small-1dir", overrides: NO_RESIDUAL },
+  { label: "svrnn-small-2dir", model: "svrnn-small-2dir", overrides: NO_RESIDUAL },
+  { label: "cnn-small", model: "cnn-small", overrides: NO_RESIDUAL },
+  { label: "nah-small", model: "nah-small", overrides: NO_RESIDUAL },
 ];
 /** Mean |g| over every gate of a model on the crop (NaN without gates). */
 function meanAbsGate(m: DeblurModel, img: RgbImage): number {
