@@ -206,6 +206,37 @@ Deno.test("train: a NaN batch stops training cleanly and keeps the last good che
   await Deno.remove(dir, { recursive: true });
 });
 
+Deno.test("train: resuming under another recipe or model config is refused, naming what differs", async () => {
+  await initBackend("wasm");
+  const dir = await Deno.makeTempDir();
+  const build = (o: Record<string, unknown> = {}) =>
+    createModel("svrnn-small", { genWidth: 4, rnnChannels: 4, ...o });
+  const data = syntheticData(-1);
+  const first = build();
+  await train({ config: TINY, model: first, data, outDir: dir, stopAt: 2 });
+  first.dispose();
+  const cases: Array<[Partial<TrainConfig>, Record<string, unknown>, RegExp]> = [
+    [{ learningRate: 5e-4 }, {}, /learningRate 0\.001, now 0\.0005/],
+    [{ steps: 9 }, {}, /steps 8, now 9/],
+    [{}, { residual: false }, /model residual true, now false/],
+  ];
+  for (const [recipe, overrides, message] of cases) {
+    const m = build(overrides);
+    await assert.rejects(
+      () => train({ config: { ...TINY, ...recipe }, model: m, data, outDir: dir }),
+      (e: Error) => e.name === "InputError" && message.test(e.message) && e.message.includes(dir),
+    );
+    m.dispose();
+  }
+  // Logging intervals may change: the run resumes and finishes.
+  const m = build();
+  const r = await train({ config: { ...TINY, logEvery: 4 }, model: m, data, outDir: dir });
+  assert.equal(r.status, "done");
+  assert.equal(r.resumedFrom, 2);
+  m.dispose();
+  await Deno.remove(dir, { recursive: true });
+});
+
 Deno.test("train: no tensor leaks across steps", async () => {
   await initBackend("wasm");
   const dir = await Deno.makeTempDir();

@@ -7,7 +7,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { type CommandSpec, type Context, InputError, runCommand, UsageError } from "./common.ts";
 import { describeBackend, initBackend, isBackendChoice } from "../backend.ts";
-import { createModel, listModels, MODEL_NAMES } from "../models/registry.ts";
+import { createModel, listModels, MODEL_NAMES, modelConfig } from "../models/registry.ts";
 import { loadCheckpoint } from "../models/checkpoint.ts";
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from "../train/config.ts";
 import { train } from "../train/trainer.ts";
@@ -142,7 +142,13 @@ async function main(ctx: Context) {
     const dir = `${runsDir}/${variant}`;
     const evalPath = `${dir}/eval.json`;
     const done = await Deno.readTextFile(evalPath).then(JSON.parse, () => null);
-    if (done && done.steps === cfg.steps && done.benchmark === name) {
+    const recipe = { ...cfg, model: variant };
+    const config = modelConfig(variant, { seed: cfg.seed });
+    const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+    if (
+      done && done.benchmark === name && done.evalImages === testRefs.length &&
+      same(done.recipe, recipe) && same(done.config, config)
+    ) {
       ctx.progress(`[${i + 1}/${variants.length}] ${variant}: done earlier (${evalPath})`);
       rows.push(done);
       continue;
@@ -164,7 +170,7 @@ async function main(ctx: Context) {
     const t0 = performance.now();
     let lastLog = 0;
     const result = await train({
-      config: { ...cfg, model: variant },
+      config: recipe,
       model,
       data,
       outDir: dir,
@@ -200,6 +206,9 @@ async function main(ctx: Context) {
       benchmark: name,
       steps: cfg.steps,
       patches: cfg.steps * cfg.batchSize,
+      recipe,
+      config: model.config,
+      evalImages: testRefs.length,
       trainSec: result.resumedFrom > 0 ? null : trainSec,
       summary,
       perImage: perImage.map((s) => ({

@@ -9,6 +9,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { DeblurModel } from "../models/model.ts";
 import { loadCheckpoint, saveCheckpoint } from "../models/checkpoint.ts";
 import type { TrainConfig } from "./config.ts";
+import { InputError } from "../data/errors.ts";
 
 export interface CheckpointState {
   /** Optimisation steps completed. */
@@ -49,6 +50,25 @@ export async function writeTrainingState(
   }
 }
 
+/** Recipe fields a resumed run may change: they decide what is logged, not what is learned. */
+const BOOKKEEPING: readonly string[] = ["logEvery", "valEvery", "checkpointEvery"];
+
+/** "label field: stored -> wanted" for every field whose JSON differs. */
+function differingFields(
+  stored: object,
+  wanted: object,
+  label: string,
+  ignore: readonly string[] = [],
+): string[] {
+  const a = stored as Record<string, unknown>, b = wanted as Record<string, unknown>;
+  const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) =>
+    !ignore.includes(k)
+  );
+  return keys.filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k])).map((k) =>
+    `${label}${k} ${JSON.stringify(a[k])}, now ${JSON.stringify(b[k])}`
+  );
+}
+
 /**
  * Loads weights and, when present, Adam's state into `optimizer` (a fresh Adam with the
  * recipe's hyper-parameters). Returns the loop state stored with them.
@@ -57,6 +77,7 @@ export async function readTrainingState(
   model: DeblurModel,
   optimizer: tf.AdamOptimizer,
   path: string,
+  expected?: TrainConfig,
 ): Promise<CheckpointState> {
   const { metadata, optimizer: opt } = await loadCheckpoint(model, path);
   if (!metadata.training) {
@@ -64,6 +85,19 @@ export async function readTrainingState(
     throw new Error(`${path}: no training state in this checkpoint (is it a released model?)`);
   }
   const state = JSON.parse(metadata.training) as CheckpointState;
+  if (expected) {
+    const differences = [
+      ...differingFields(JSON.parse(metadata.config ?? "{}"), model.config, "model "),
+      ...differingFields(state.config, expected, "", BOOKKEEPING),
+    ];
+    if (differences.length > 0) {
+      tf.dispose(Object.values(opt));
+      throw new InputError(
+        `${path} was written by another run (${differences.join("; ")}): ` +
+          `resume with the same settings or start over in another folder (train: --fresh or --out)`,
+      );
+    }
+  }
   if (opt.iter) {
     // Adam matches moments to variables by position, in trainableVariables order.
     const vars = model.weights;

@@ -94,7 +94,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   let step = 0;
   let bestValPsnr: number | null = null;
   if ((opts.resume ?? true) && await exists(lastPath)) {
-    const state = await readTrainingState(model, optimizer, lastPath);
+    const state = await readTrainingState(model, optimizer, lastPath, cfg);
     step = state.step;
     bestValPsnr = state.bestValPsnr;
     await truncateLog(logPath, step);
