@@ -35,6 +35,7 @@ import {
   ablationRows,
   factorFigure,
   lossFigure,
+  overviewFigure,
   perImageByImageFigure,
   perImageByVariantFigure,
   shortName,
@@ -231,6 +232,21 @@ Deno.test("ablation views: factors, per-image dropdown and slider", () => {
   const s = perImageByImageFigure(a)!;
   assert.deepEqual((s.layout.sliders as any[])[0].steps.map((x: any) => x.label), ["a/0", "b/0"]);
   assert.equal(perImageByVariantFigure({ variants: [] }), null);
+  // Median bars only when every variant recorded a median.
+  assert.deepEqual(overviewFigure(a).data.map((d: any) => d.name), ["mean PSNR gain (dB)"]);
+  const withMedian = {
+    variants: a.variants.map((v, i) => ({
+      ...v,
+      summary: { ...v.summary, medianGainPsnr: 0.1 * (i + 1) },
+    })),
+  };
+  const o = overviewFigure(withMedian);
+  assert.deepEqual(o.data.map((d: any) => d.name), [
+    "mean PSNR gain (dB)",
+    "median PSNR gain (dB)",
+  ]);
+  assert.deepEqual((o.data[1] as any).y, [0.1, 0.2]);
+  assert.equal(ablationRows(withMedian)[1]["median gain (dB)"], 0.2);
   assert.equal(shortName("svrnn-small-1dir"), "1dir");
   assert.equal(shortName("svrnn-small"), "svrnn-small");
 });

@@ -87,9 +87,20 @@ export function ablationRows(a: Ablations): Row[] {
     PSNR: v.summary.meanPsnr,
     SSIM: v.summary.meanSsim,
     "gain (dB)": v.summary.gainPsnr,
+    "median gain (dB)": v.summary.medianGainPsnr ?? null,
     "input PSNR": v.summary.meanInputPsnr,
     images: v.perImage.length,
   }));
+}
+
+/** Mean PSNR gain bars, and median gain bars when every variant recorded it. */
+function gainSeries(vs: Ablations["variants"]): { name: string; values: number[] }[] {
+  const series = [{ name: "mean PSNR gain (dB)", values: vs.map((v) => v.summary.gainPsnr) }];
+  const medians = vs.map((v) => v.summary.medianGainPsnr);
+  if (medians.every((m) => typeof m === "number")) {
+    series.push({ name: "median PSNR gain (dB)", values: medians as number[] });
+  }
+  return series;
 }
 
 /** A dropdown of factors, each showing its variants' PSNR gain over the blurry input. */
@@ -102,7 +113,7 @@ export function factorFigure(a: Ablations): Figure | null {
       present,
       figure: barFigure(
         present.map((m) => f.labels[f.variants.indexOf(m)]),
-        [{ name: "PSNR gain (dB)", values: present.map((m) => by.get(m)!.summary.gainPsnr) }],
+        gainSeries(present.map((m) => by.get(m)!)),
         {
           title: `Ablation: ${f.factor} (PSNR gain over the blurry input)`,
           yTitle: "mean PSNR gain (dB)",
@@ -120,9 +131,7 @@ export function overviewFigure(a: Ablations): Figure {
   const vs = a.variants;
   return barFigure(
     vs.map((v) => shortName(v.model)),
-    [
-      { name: "PSNR gain (dB)", values: vs.map((v) => v.summary.gainPsnr) },
-    ],
+    gainSeries(vs),
     {
       title: "All variants: mean PSNR gain over the blurry input (same budget each)",
       yTitle: "dB",

@@ -301,6 +301,9 @@ export interface EvalResult {
     meanInputPsnr: number;
     meanInputSsim: number;
     gainPsnr: number;
+    /** Absent in files written before it was recorded. */
+    medianGainPsnr?: number;
+    improved?: number;
     warmMsPerImage: number;
     peakTensorBytes: number;
     rssBytes: number;
@@ -342,7 +345,8 @@ export interface AblationVariant {
     meanSsim: number;
     meanInputPsnr: number;
     gainPsnr: number;
-    [k: string]: number | null;
+    medianGainPsnr?: number;
+    [k: string]: number | null | undefined;
   };
   perImage: { name: string; psnr: number; ssim: number; inputPsnr: number }[];
   loss: { step: number; loss: number }[];
