@@ -157,7 +157,11 @@ export function describeBackend(info: BackendInfo): string {
   if (info.name === "webgpu") {
     return `webgpu (${info.adapter}${info.fallbackAdapter ? ", software fallback" : ""})`;
   }
-  if (info.name === "native") return `native (OpenBLAS ${info.library}, ${info.threads} threads)`;
+  if (info.name === "native") {
+    return `native (OpenBLAS ${info.library}, ${info.threads} thread${
+      info.threads === 1 ? "" : "s"
+    })`;
+  }
   if (info.name === "wasm") {
     return `wasm (${info.simd ? "SIMD" : "no SIMD"}, ${info.threads} thread${
       info.threads === 1 ? "" : "s"

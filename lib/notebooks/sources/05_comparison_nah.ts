@@ -219,7 +219,7 @@ const budget = async (i: number) => {
   return `${
     t.step.toLocaleString("en-US")
   } steps x ${t.batchSize} x ${t.patchSize}x${t.patchSize} patches${
-    wall ? `, ${(wall / 3600).toFixed(1)} h on a 2-core CPU` : ""
+    wall ? `, ${(wall / 3600).toFixed(1)} h on ${t.backend ?? "a 2-core CPU"}` : ""
   }`;
 };
 const measuredRows: Record<string, unknown>[] = [];
