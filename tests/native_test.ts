@@ -159,6 +159,23 @@ Deno.test({
   },
 });
 
+nativeTest(
+  "OpenBLAS threads follow $OPENBLAS_NUM_THREADS, else the CPUs this process may use",
+  async () => {
+    const snippet = `import { initNativeBackend } from "${
+      new URL("lib/native/backend.ts", ROOT).href
+    }";
+const info = await initNativeBackend();
+console.error("THREADS " + info.threads + " CPUS " + navigator.hardwareConcurrency);`;
+    const one = await denoRun(snippet, ["-A"], { OPENBLAS_NUM_THREADS: "1" });
+    assert.match(one.err, /THREADS 1 CPUS/, one.err);
+    const bad = await denoRun(snippet, ["-A"], { OPENBLAS_NUM_THREADS: "lots" });
+    const m = bad.err.match(/THREADS (\d+) CPUS (\d+)/);
+    assert.ok(m, bad.err);
+    assert.equal(m[1], m[2], "an unusable value falls back to the CPU count");
+  },
+);
+
 Deno.test({
   name: "native: without --allow-ffi the Error says so",
   sanitizeResources: false,

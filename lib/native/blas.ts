@@ -120,8 +120,7 @@ function cString(p: Deno.PointerValue): string {
 }
 
 /**
- * Opens OpenBLAS once per process and sets its thread count (default: all logical CPUs,
- * navigator.hardwareConcurrency). Throws NativeUnavailableError, naming what was tried and
+ * Opens OpenBLAS once per process and sets its thread count (default: defaultThreads()). Throws NativeUnavailableError, naming what was tried and
  * how to install it, when no library can be opened or FFI is not permitted.
  */
 export function loadBlas(threads?: number): Blas {
@@ -200,8 +199,20 @@ export function loadBlas(threads?: number): Blas {
   );
 }
 
-/** Logical CPUs (navigator.hardwareConcurrency), at least 1. */
+/**
+ * $OPENBLAS_NUM_THREADS when it is a positive integer, else the logical CPUs this process
+ * may use (navigator.hardwareConcurrency), at least 1. Honouring the variable matters when
+ * several processes share the machine: OpenBLAS threads spin while they wait, so two
+ * processes with two threads each on two cores ran several times slower than pinned.
+ */
 export function defaultThreads(): number {
+  let fromEnv: string | undefined;
+  try {
+    fromEnv = (globalThis as { Deno?: typeof Deno }).Deno?.env.get("OPENBLAS_NUM_THREADS");
+  } catch {
+    fromEnv = undefined; // no env permission: fall back to the CPU count
+  }
+  if (fromEnv !== undefined && /^[1-9][0-9]*$/.test(fromEnv.trim())) return Number(fromEnv);
   const n = (globalThis.navigator as Navigator | undefined)?.hardwareConcurrency;
   return typeof n === "number" && n >= 1 ? Math.floor(n) : 1;
 }
