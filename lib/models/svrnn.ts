@@ -137,6 +137,24 @@ export const PROTOTXT_INDEX: Readonly<Record<Direction, number>> = {
   "bottom-top": 4,
 };
 
+/**
+ * A per-channel vector [C] repeated at every pixel of `shape` [N, H, W, C], as an outer
+ * product with ones, and its gradient (the sum over pixels) as a product with ones too.
+ * Same values as tf.broadcastTo, whose Tile forward and transpose-and-sum gradient made a
+ * training step of the invariant and fixed ablations about 13 times slower than the
+ * generated gates' on the native backend, where matMul is one BLAS call.
+ */
+function spreadOverPixels(g: tf.Tensor1D, shape: [number, number, number, number]): tf.Tensor4D {
+  const pixels = shape[0] * shape[1] * shape[2], channels = shape[3];
+  const spread = tf.customGrad((...args) => ({
+    value: tf.matMul(tf.ones([pixels, 1]), tf.reshape(args[0] as tf.Tensor, [1, channels]))
+      .reshape(shape),
+    gradFunc: (dy: tf.Tensor) =>
+      tf.reshape(tf.matMul(tf.ones([1, pixels]), tf.reshape(dy, [pixels, channels])), [channels]),
+  }));
+  return spread(g) as tf.Tensor4D;
+}
+
 /** Merges overrides into the defaults and validates the result. */
 export function svrnnConfig(overrides?: Partial<SVRNNConfig>): SVRNNConfig {
   const c = mergeConfig("svrnn", DEFAULT_SVRNN_CONFIG as SVRNNConfig, overrides);
@@ -330,7 +348,7 @@ export function createSVRNN(name: string, config: SVRNNConfig): SVRNNModel {
     const g = c.gate === "invariant"
       ? tf.tanh(invariantGates.get(`${k}/${d}`)!)
       : tf.fill([r], c.gateValue);
-    return tf.broadcastTo(g.reshape([1, 1, 1, r]), shape);
+    return spreadOverPixels(g as tf.Tensor1D, shape);
   }
 
   /** One RNN block; `record` receives the gates and scans when analysing. */
