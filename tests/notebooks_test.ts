@@ -137,6 +137,23 @@ Deno.test("committed notebooks: Deno kernel, executed, every code cell shows out
   }
 });
 
+Deno.test("committed notebooks hold exactly the cells of their sources (lib/notebooks/sources)", async () => {
+  const text = (src: string | string[]) => Array.isArray(src) ? src.join("") : src;
+  const cells = (nb: { cells: { cell_type: string; source: string | string[] }[] }) =>
+    nb.cells.map((c) => ({ type: c.cell_type, source: text(c.source) }));
+  for (const name of names) {
+    const src = await Deno.readTextFile(`${root}/lib/notebooks/sources/${name}.ts`);
+    const built = buildNotebook(name, parsePercent(src)) as Parameters<typeof cells>[0];
+    const committed = JSON.parse(await Deno.readTextFile(`${NOTEBOOKS}/${name}.ipynb`));
+    assert.deepEqual(
+      cells(committed),
+      cells(built),
+      `${name}.ipynb differs from its source: deno run -A lib/notebooks/build.ts ${name} --force, ` +
+        `then deno task reproduce --only ${name}`,
+    );
+  }
+});
+
 async function reproduce(args: string[]) {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", `${root}/lib/cli/reproduce.ts`, ...args],
