@@ -74,6 +74,8 @@ export function shippedCheckpointPath(name: string): string {
 export interface TrainingInfo {
   /** Steps trained (from the checkpoint's "training" metadata). */
   step: number | null;
+  /** Steps of the run's schedule (a released best checkpoint can be from before its end). */
+  steps: number | null;
   batchSize: number | null;
   patchSize: number | null;
   learningRate: number | null;
@@ -101,6 +103,7 @@ export function trainingInfo(metadata: Record<string, string>): TrainingInfo {
   const prov = parseJson(metadata.provenance);
   return {
     step: typeof t?.step === "number" ? t.step : null,
+    steps: typeof t?.config?.steps === "number" ? t.config.steps : null,
     batchSize: t?.config?.batchSize ?? null,
     patchSize: t?.config?.patchSize ?? null,
     learningRate: t?.config?.learningRate ?? null,

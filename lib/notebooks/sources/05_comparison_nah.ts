@@ -216,9 +216,13 @@ const budget = async (i: number) => {
   if (!t?.step) return null;
   const log = await readTrainingLog(MODELS[i]);
   const wall = log ? trainingWallSec(log.records) : null;
+  const total = t.steps ?? t.step;
+  const released = t.step < total
+    ? ` (released: best validation, step ${t.step.toLocaleString("en-US")})`
+    : "";
   return `${
-    t.step.toLocaleString("en-US")
-  } steps x ${t.batchSize} x ${t.patchSize}x${t.patchSize} patches${
+    total.toLocaleString("en-US")
+  } steps x ${t.batchSize} x ${t.patchSize}x${t.patchSize} patches${released}${
     wall ? `, ${(wall / 3600).toFixed(1)} h on ${t.backend ?? "a 2-core CPU"}` : ""
   }`;
 };
