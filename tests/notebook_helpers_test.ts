@@ -62,7 +62,7 @@ Deno.test("resources: training metadata, wall time over resumed sessions, paths"
     training: JSON.stringify({
       step: 120,
       bestValPsnr: 22.5,
-      config: { batchSize: 8, patchSize: 64, learningRate: 1e-3 },
+      config: { steps: 200, batchSize: 8, patchSize: 64, learningRate: 1e-3 },
     }),
     data: "benchmark synth-v1",
     backend: "wasm",
@@ -70,6 +70,7 @@ Deno.test("resources: training metadata, wall time over resumed sessions, paths"
   });
   assert.deepEqual(info, {
     step: 120,
+    steps: 200,
     batchSize: 8,
     patchSize: 64,
     learningRate: 1e-3,

@@ -44,12 +44,21 @@ for (const name of names) {
     fn: async () => {
       const tmp = await Deno.makeTempDir({ prefix: "svrnn-nbtest-" });
       try {
-        const report = await runNotebook(setup!, `${NOTEBOOKS}/${name}.ipynb`, {
-          output: `${tmp}/${name}.ipynb`,
-          quick: true,
-          resultsDir: `${tmp}/results`,
-          timeout: 300,
-        });
+        const run = () =>
+          runNotebook(setup!, `${NOTEBOOKS}/${name}.ipynb`, {
+            output: `${tmp}/${name}.ipynb`,
+            quick: true,
+            resultsDir: `${tmp}/results`,
+            timeout: 300,
+          });
+        let report = await run();
+        // The Deno kernel can drop a display sent soon after it starts (reference/PLATFORM.md):
+        // when the only failures are missing outputs, run once more. A cell that never shows
+        // output fails both times.
+        if (!report.ok && report.failures.every((f) => /shows no output/.test(f))) {
+          console.error(`${name}: ${report.failures.join("; ")}; running it once more`);
+          report = await run();
+        }
         assert.ok(report.ok, `${name} failed: ${report.failures.join("; ")}\n${report.stderr}`);
         assert.ok(report.cells.length > 0);
         for (const c of report.cells) {
