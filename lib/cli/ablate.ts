@@ -11,9 +11,8 @@ import { createModel, listModels, MODEL_NAMES, modelConfig } from "../models/reg
 import { loadCheckpoint } from "../models/checkpoint.ts";
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from "../train/config.ts";
 import { train } from "../train/trainer.ts";
-import { type DataSource, describeSource, listPairs, makeTrainData } from "../train/data.ts";
-import { pairsOf } from "./data_args.ts";
-import { GOPRO_BLURS } from "../data/gopro.ts";
+import { describeSource, listPairs, makeTrainData } from "../train/data.ts";
+import { pairsOf, sourceFromArgs } from "./data_args.ts";
 import { loadPair } from "../data/gopro.ts";
 import { type EvalPair, evaluate } from "../eval/evaluate.ts";
 import { provenance, writeJsonAtomic } from "./provenance.ts";
@@ -113,13 +112,9 @@ async function main(ctx: Context) {
   }
   const backendArg = ctx.str("backend")!;
   if (!isBackendChoice(backendArg)) throw new UsageError(`unknown backend "${backendArg}"`);
+  // ablate has only --benchmark and --blur of the data options: always a benchmark source.
+  const src = sourceFromArgs(ctx);
   const name = ctx.str("benchmark")!;
-  const src: DataSource = {
-    kind: "benchmark",
-    name,
-    root: `data/benchmarks/${name}`,
-    blur: ctx.choice("blur", GOPRO_BLURS, "blur_gamma"),
-  };
   const cfg: TrainConfig = {
     ...DEFAULT_TRAIN_CONFIG,
     steps: ctx.int("steps", 600, 1),
