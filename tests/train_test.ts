@@ -237,6 +237,41 @@ Deno.test("train: resuming under another recipe or model config is refused, nami
   await Deno.remove(dir, { recursive: true });
 });
 
+Deno.test("train: --init starts a new run from a checkpoint's weights, and refuses another model", async () => {
+  await initBackend("wasm");
+  const dir = await Deno.makeTempDir();
+  const build = () => createModel("svrnn-small", { genWidth: 4, rnnChannels: 4 });
+  const data = syntheticData(-1);
+  const source = build();
+  await train({ config: TINY, model: source, data, outDir: `${dir}/a`, stopAt: 3 });
+  const trained = source.trainableVariables.map((v) => v.dataSync().slice() as Float32Array);
+  source.dispose();
+  // A zero learning rate leaves the weights as loaded: the new run's weights are the source's.
+  const m = build();
+  const fresh = m.trainableVariables.map((v) => v.dataSync().slice() as Float32Array);
+  assert.ok(maxDiff(fresh, trained) > 1e-4, "the source run must differ from a fresh init");
+  const r = await train({
+    config: { ...TINY, learningRate: 0, steps: 1 },
+    model: m,
+    data,
+    outDir: `${dir}/b`,
+    initFrom: `${dir}/a/last.safetensors`,
+  });
+  assert.equal(r.resumedFrom, 0);
+  assert.ok(maxDiff(m.trainableVariables.map((v) => v.dataSync() as Float32Array), trained) < 1e-7);
+  m.dispose();
+  // The CLI checks the model before training: one line, exit 2.
+  const wrong = await (await trainProcess(`${dir}/c`, [
+    "--init",
+    `${ROOT}results/checkpoints/nah-small.safetensors`,
+  ])).output();
+  assert.equal(wrong.code, 2);
+  const err = new TextDecoder().decode(wrong.stderr).trim();
+  assert.match(err, /--init .*nah-small\.safetensors holds nah-small, not svrnn-small/);
+  assert.equal(err.split("\n").length, 1);
+  await Deno.remove(dir, { recursive: true });
+});
+
 Deno.test("train: no tensor leaks across steps", async () => {
   await initBackend("wasm");
   const dir = await Deno.makeTempDir();

@@ -8,7 +8,7 @@ import * as tf from "@tensorflow/tfjs";
 import { type CommandSpec, type Context, InputError, runCommand, UsageError } from "./common.ts";
 import { type BackendChoice, describeBackend, initBackend, isBackendChoice } from "../backend.ts";
 import { createModel, MODEL_NAMES, modelConfig } from "../models/registry.ts";
-import { saveCheckpoint } from "../models/checkpoint.ts";
+import { inspectCheckpoint, saveCheckpoint } from "../models/checkpoint.ts";
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from "../train/config.ts";
 import { type LogRecord, train } from "../train/trainer.ts";
 import { describeSource, listPairs, makeTrainData } from "../train/data.ts";
@@ -113,6 +113,12 @@ export const TRAIN_SPEC: CommandSpec = {
     },
     out: { type: "string", valueName: "DIR", description: "run folder (default runs/MODEL)" },
     fresh: { type: "boolean", description: "start over even if OUT has a checkpoint" },
+    init: {
+      type: "string",
+      valueName: "PATH",
+      description:
+        "start a new run from the weights of checkpoint PATH (fresh Adam and schedule; fine-tuning)",
+    },
     release: {
       type: "string",
       valueName: "PATH",
@@ -184,6 +190,29 @@ function modelOverrides(ctx: Context): Record<string, unknown> {
   return out;
 }
 
+/** `--init` must hold the same model (name and config up to the seed) as the run trains. */
+async function checkInit(path: string, model: string, config: object): Promise<void> {
+  let metadata: Record<string, string>;
+  try {
+    metadata = (await inspectCheckpoint(path)).metadata;
+  } catch (e) {
+    throw new InputError(`--init: ${(e as Error).message}`);
+  }
+  const { seed: _a, ...stored } = JSON.parse(metadata.config ?? "{}");
+  const { seed: _b, ...wanted } = config as Record<string, unknown>;
+  if (metadata.model !== model) {
+    throw new InputError(
+      `--init ${path} holds ${metadata.model ?? "no named model"}, not ${model}`,
+    );
+  }
+  if (JSON.stringify(stored) !== JSON.stringify(wanted)) {
+    throw new InputError(
+      `--init ${path} holds ${model} with config ${JSON.stringify(stored)}, ` +
+        `this run wants ${JSON.stringify(wanted)} (--set)`,
+    );
+  }
+}
+
 async function main(ctx: Context) {
   const cfg = config(ctx);
   const overrides = modelOverrides(ctx);
@@ -192,6 +221,11 @@ async function main(ctx: Context) {
   if (!isBackendChoice(backendArg)) throw new UsageError(`unknown backend "${backendArg}"`);
   const out = ctx.str("out") ?? `runs/${cfg.model}`;
   const stopAt = ctx.int("stop-at", undefined, 1);
+
+  const init = ctx.str("init");
+  if (init) {
+    await checkInit(init, cfg.model, modelConfig(cfg.model, { ...overrides, seed: cfg.seed }));
+  }
 
   const trainPairs = await pairsOf(src, "train");
   const valRefs = ctx.str("val-pairs")
@@ -253,8 +287,10 @@ async function main(ctx: Context) {
     data,
     outDir: out,
     resume: !ctx.flag("fresh"),
+    initFrom: init,
     stopAt,
     metadata: {
+      ...(init ? { init } : {}),
       provenance: prov,
       backend: describeBackend(info),
       data: describeSource(src),

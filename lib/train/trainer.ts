@@ -16,6 +16,7 @@ import { learningRateAt, type TrainConfig } from "./config.ts";
 import { trainStep } from "./step.ts";
 import { type CheckpointState, readTrainingState, writeTrainingState } from "./state.ts";
 import { psnr } from "../eval/metrics.ts";
+import { loadCheckpoint } from "../models/checkpoint.ts";
 import type { RgbImage } from "../data/image.ts";
 
 export interface TrainData {
@@ -45,6 +46,11 @@ export interface TrainOptions {
   outDir: string;
   /** Continue from outDir/last.safetensors when it exists (default true). */
   resume?: boolean;
+  /**
+   * Checkpoint whose weights a new run starts from (fine-tuning: fresh Adam state and
+   * schedule). Ignored when the run resumes: its weights are already in last.safetensors.
+   */
+  initFrom?: string;
   /** Stop after this many steps in total (default: config.steps); for staged runs. */
   stopAt?: number;
   /** Extra metadata stored in every checkpoint (provenance, data description). */
@@ -99,6 +105,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     bestValPsnr = state.bestValPsnr;
     await truncateLog(logPath, step);
   } else {
+    if (opts.initFrom) {
+      const { optimizer: ignored } = await loadCheckpoint(model, opts.initFrom);
+      tf.dispose(Object.values(ignored));
+    }
     await Deno.writeTextFile(logPath, "");
   }
   const resumedFrom = step;
