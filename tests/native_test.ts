@@ -25,6 +25,7 @@ import { convForward, type ConvGeometry, releaseScratch } from "../lib/native/co
 import { loadBlas } from "../lib/native/blas.ts";
 import { createModel } from "../lib/models/registry.ts";
 import { trainStep } from "../lib/train/step.ts";
+import { RecipeAdam } from "../lib/train/adam.ts";
 import { DEFAULT_TRAIN_CONFIG } from "../lib/train/config.ts";
 
 type Pad = "same" | "valid" | tf.backend_util.ExplicitPadding;
@@ -616,7 +617,7 @@ nativeTest("three Adam steps of svrnn-small give the same weights as on cpu", as
     const x = tf.tidy(() => t4([2, 16, 24, 3], 310).add(0.5) as tf.Tensor4D);
     const gt = tf.tidy(() => t4([2, 16, 24, 3], 311).add(0.5) as tf.Tensor4D);
     const cfg = { ...DEFAULT_TRAIN_CONFIG, batchSize: 2, patchSize: 16 };
-    const opt = tf.train.adam(1e-3, cfg.beta1, cfg.beta2, cfg.epsilon);
+    const opt = new RecipeAdam(1e-3, cfg.beta1, cfg.beta2, cfg.epsilon);
     const losses: number[] = [];
     for (let i = 0; i < 3; i++) losses.push((await trainStep(model, opt, x, gt, cfg, 1e-3)).loss);
     const out: Record<string, Float32Array> = { loss: Float32Array.from(losses) };

@@ -14,6 +14,7 @@ import { generateBenchmark } from "#lib/data/benchmark_io.ts";
 import { DEFAULT_TRAIN_CONFIG, learningRateAt, type TrainConfig } from "#lib/train/config.ts";
 import { train, type TrainData } from "#lib/train/trainer.ts";
 import { trainStep } from "#lib/train/step.ts";
+import { RecipeAdam } from "#lib/train/adam.ts";
 
 const TRAIN_CLI = new URL("../lib/cli/train.ts", import.meta.url).pathname;
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -293,7 +294,7 @@ Deno.test("recipe: poly learning rate and gradient clipping at the global norm",
 
   await initBackend("cpu");
   const model = createModel("svrnn-small", { genWidth: 2, rnnChannels: 2, e1Channels: 2 });
-  const opt = tf.train.adam(1e-3);
+  const opt = new RecipeAdam(1e-3, 0.9, 0.999);
   const x = tf.randomUniform([1, 8, 8, 3], 0, 1, "float32", 1) as tf.Tensor4D;
   const y = tf.zeros([1, 8, 8, 3]) as tf.Tensor4D;
   const loose = await trainStep(model, opt, x, y, { ...TINY, clipNorm: 0 }, 0);

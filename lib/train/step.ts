@@ -1,12 +1,14 @@
 /**
  * One optimisation step of the recipe, with the order of operations Caffe's solver uses:
- * loss and gradients, clip by global norm, add weight decay, Adam update.
+ * loss and gradients, clip by global norm, add weight decay, Adam update (the last three
+ * fused in one pass per weight: adam.ts).
  * The update is applied only when the loss and the gradient norm are finite, so a
  * diverging batch leaves the weights as they were.
  */
 import * as tf from "@tensorflow/tfjs";
 import { type DeblurModel, isMultiScale } from "../models/model.ts";
 import type { TrainConfig } from "./config.ts";
+import type { RecipeAdam } from "./adam.ts";
 
 /**
  * SVRNN's L2 loss, sum((out - gt)^2) / 2 / batch (solver.prototxt's EuclideanLoss). For a
@@ -37,7 +39,7 @@ export interface StepResult {
 
 export async function trainStep(
   model: DeblurModel,
-  optimizer: tf.AdamOptimizer,
+  optimizer: RecipeAdam,
   blurry: tf.Tensor4D,
   sharp: tf.Tensor4D,
   cfg: TrainConfig,
@@ -58,19 +60,11 @@ export async function trainStep(
   }
   const clipped = cfg.clipNorm > 0 && gradNorm > cfg.clipNorm;
   const scale = clipped ? cfg.clipNorm / gradNorm : 1;
-  // In trainableVariables order: Adam pairs its moments with variables by position.
-  const updates = tf.tidy(() => {
-    const out: tf.NamedTensorMap = {};
-    for (const v of model.trainableVariables) {
-      let u = scale === 1 ? grads[v.name] : tf.mul(grads[v.name], scale);
-      if (cfg.weightDecay > 0) u = tf.add(u, tf.mul(v, cfg.weightDecay));
-      out[v.name] = u;
-    }
-    return out;
+  optimizer.step(model.trainableVariables, grads, {
+    learningRate,
+    scale,
+    weightDecay: cfg.weightDecay,
   });
-  // Adam reads its learning rate at every update; the field is protected in tfjs's types.
-  (optimizer as unknown as { learningRate: number }).learningRate = learningRate;
-  optimizer.applyGradients(updates as tf.NamedTensorMap as Record<string, tf.Variable>);
-  tf.dispose([grads, updates]);
+  tf.dispose(grads);
   return { loss, gradNorm, clipped, applied: true };
 }

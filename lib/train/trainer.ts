@@ -14,6 +14,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { DeblurModel } from "../models/model.ts";
 import { learningRateAt, type TrainConfig } from "./config.ts";
 import { trainStep } from "./step.ts";
+import { RecipeAdam } from "./adam.ts";
 import { type CheckpointState, readTrainingState, writeTrainingState } from "./state.ts";
 import { psnr } from "../eval/metrics.ts";
 import { loadCheckpoint } from "../models/checkpoint.ts";
@@ -96,7 +97,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const bestPath = `${outDir}/best.safetensors`;
   const logPath = `${outDir}/log.jsonl`;
 
-  const optimizer = tf.train.adam(cfg.learningRate, cfg.beta1, cfg.beta2, cfg.epsilon);
+  const optimizer = new RecipeAdam(cfg.learningRate, cfg.beta1, cfg.beta2, cfg.epsilon);
   let step = 0;
   let bestValPsnr: number | null = null;
   if ((opts.resume ?? true) && await exists(lastPath)) {
