@@ -74,3 +74,12 @@ Deno.test("train, eval, deblur, ablate, bench: --help prints usage and exits 0",
     assert.match(stdout, new RegExp(`^usage: deno task ${name}`));
   }
 });
+
+Deno.test("train: the progress bar's ETA reads as a duration, '-' while unknown", async () => {
+  const { duration } = await import("../lib/cli/train.ts");
+  assert.equal(duration(12.4), "12s");
+  assert.equal(duration(250), "4m10s");
+  assert.equal(duration(3900), "1h05m");
+  assert.equal(duration(Infinity), "-");
+  assert.equal(duration(NaN), "-");
+});

@@ -190,6 +190,19 @@ function modelOverrides(ctx: Context): Record<string, unknown> {
   return out;
 }
 
+/**
+ * "1h05m", "4m10s", "12s" ("-" when unknown). cli-progress's own ETA averages over its
+ * updates, which start mid-run on a resume, and prints "INF" until it has two.
+ */
+export function duration(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return "-";
+  const s = Math.round(seconds);
+  const [h, m] = [Math.floor(s / 3600), Math.floor((s % 3600) / 60)];
+  if (h > 0) return `${h}h${String(m).padStart(2, "0")}m`;
+  if (m > 0) return `${m}m${String(s % 60).padStart(2, "0")}s`;
+  return `${s}s`;
+}
+
 /** `--init` must hold the same model (name and config up to the seed) as the run trains. */
 async function checkInit(path: string, model: string, config: object): Promise<void> {
   let metadata: Record<string, string>;
@@ -259,7 +272,7 @@ async function main(ctx: Context) {
 
   const bar = ctx.quiet ? null : new cliProgress.SingleBar({
     format:
-      "{bar} {value}/{total} | loss {loss} | lr {lr} | {pps} patches/s | val {val} dB | ETA {eta_formatted}",
+      "{bar} {value}/{total} | loss {loss} | lr {lr} | {pps} patches/s | val {val} dB | ETA {eta}",
     noTTYOutput: true,
     notTTYSchedule: 10_000,
     etaBuffer: 50,
@@ -269,13 +282,18 @@ async function main(ctx: Context) {
   const onLog = (r: LogRecord, total: number) => {
     if (!bar) return;
     if (!started) {
-      bar.start(total, r.step, { loss: "-", lr: "-", pps: "-", val: lastVal });
+      bar.start(total, r.step, { loss: "-", lr: "-", pps: "-", val: lastVal, eta: "-" });
       started = true;
     }
     if (r.kind === "val") lastVal = r.valPsnr!.toFixed(2);
     bar.update(r.step, {
       ...(r.kind === "train"
-        ? { loss: r.loss!.toFixed(3), lr: r.lr!.toExponential(2), pps: r.patchesPerSec!.toFixed(1) }
+        ? {
+          loss: r.loss!.toFixed(3),
+          lr: r.lr!.toExponential(2),
+          pps: r.patchesPerSec!.toFixed(1),
+          eta: duration(((total - r.step) * cfg.batchSize) / r.patchesPerSec!),
+        }
         : {}),
       val: lastVal,
     });
