@@ -51,7 +51,7 @@ async function jobs(input: string, output: string): Promise<[string, string][]> 
 async function main(ctx: Context) {
   const [input, output] = ctx.positionals;
   const list = await jobs(input, output);
-  const { model, weights, backend } = await modelFromArgs(ctx);
+  const { model, weights, backend, ensemble } = await modelFromArgs(ctx);
   ctx.progress(`${model.name} (${weights}) on ${describeBackend(backend)}`);
   const done = [];
   for (const [src, dst] of list) {
@@ -78,6 +78,7 @@ async function main(ctx: Context) {
   return {
     model: model.name,
     weights,
+    ensemble,
     backend: describeBackend(backend),
     images: done,
     peakRssBytes: peakRssBytes(),

@@ -39,7 +39,7 @@ examples:
 async function main(ctx: Context) {
   const src = sourceFromArgs(ctx);
   const limit = ctx.int("limit", undefined, 1);
-  const { model, weights, backend } = await modelFromArgs(ctx);
+  const { model, weights, backend, ensemble } = await modelFromArgs(ctx);
   const refs = (await pairsOf(src, "test")).slice(0, limit);
   const pairs: EvalPair[] = refs.map((r) => {
     let loaded: ReturnType<typeof loadPair> | null = null;
@@ -51,9 +51,9 @@ async function main(ctx: Context) {
     };
   });
   ctx.progress(
-    `${model.name} (${weights}) on ${describeSource(src)}: ${pairs.length} pairs, ${
-      describeBackend(backend)
-    }`,
+    `${model.name} (${weights}${ensemble === "none" ? "" : ", flip ensemble"}) on ${
+      describeSource(src)
+    }: ${pairs.length} pairs, ${describeBackend(backend)}`,
   );
   const write = ctx.str("write");
   const firstRef = refs[0];
@@ -80,6 +80,7 @@ async function main(ctx: Context) {
     data: describeSource(src),
     backend: describeBackend(backend),
     tile,
+    ensemble,
     metrics:
       "PSNR (data range 1) and SSIM (scikit-image, Gaussian 11/1.5) of the clipped prediction",
     summary,

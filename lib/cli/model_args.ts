@@ -9,6 +9,7 @@ import type { DeblurModel } from "../models/model.ts";
 import { createModel, MODEL_NAMES } from "../models/registry.ts";
 import { loadModel } from "../models/checkpoint.ts";
 import type { TileOptions } from "../eval/tiled.ts";
+import { withFlipEnsemble } from "../eval/ensemble.ts";
 
 export const SHIPPED = (name: string) => `results/checkpoints/${name}.safetensors`;
 export const DEFAULT_MODEL = "svrnn-small";
@@ -35,6 +36,10 @@ export const MODEL_OPTIONS: Record<string, OptionSpec> = {
     description: "tile side for large images (0 = whole image; auto: 512 above 2 megapixels)",
   },
   overlap: { type: "string", valueName: "N", default: "32", description: "tile overlap in pixels" },
+  ensemble: {
+    type: "boolean",
+    description: "flip self-ensemble: mean over the 4 horizontal/vertical flips (4x the time)",
+  },
 };
 
 /** Pixels above which "auto" tiling starts (a 1920x1080 image still runs whole). */
@@ -44,6 +49,8 @@ export interface LoadedModel {
   model: DeblurModel;
   /** Where the weights came from: a checkpoint path, or "random init". */
   weights: string;
+  /** "flips4" when --ensemble wraps predict() (eval/ensemble.ts), else "none". */
+  ensemble: "flips4" | "none";
   backend: BackendInfo;
 }
 
@@ -52,6 +59,12 @@ async function exists(path: string): Promise<boolean> {
 }
 
 export async function modelFromArgs(ctx: Context): Promise<LoadedModel> {
+  const loaded = await loadFromArgs(ctx);
+  if (!ctx.flag("ensemble")) return { ...loaded, ensemble: "none" };
+  return { ...loaded, model: withFlipEnsemble(loaded.model), ensemble: "flips4" };
+}
+
+async function loadFromArgs(ctx: Context): Promise<Omit<LoadedModel, "ensemble">> {
   const backendArg = ctx.str("backend")!;
   if (!isBackendChoice(backendArg)) {
     throw new UsageError(
