@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "#lib/backend.ts";
 import { createModel } from "#lib/models/registry.ts";
-import { loadCheckpoint } from "#lib/models/checkpoint.ts";
+import { inspectCheckpoint, loadCheckpoint } from "#lib/models/checkpoint.ts";
 import { SYNTH_V1_QUICK } from "#lib/data/benchmark.ts";
 import { generateBenchmark } from "#lib/data/benchmark_io.ts";
 import { DEFAULT_TRAIN_CONFIG, learningRateAt, type TrainConfig } from "#lib/train/config.ts";
@@ -270,6 +270,23 @@ Deno.test("train: --init starts a new run from a checkpoint's weights, and refus
   const err = new TextDecoder().decode(wrong.stderr).trim();
   assert.match(err, /--init .*nah-small\.safetensors holds nah-small, not svrnn-small/);
   assert.equal(err.split("\n").length, 1);
+  // A fine-tuned release records where it started: path, SHA-256 and that run's state.
+  const first = await (await trainProcess(`${dir}/src`, ["--steps", "2"])).output();
+  assert.equal(first.code, 0, new TextDecoder().decode(first.stderr));
+  const tuned = await (await trainProcess(`${dir}/ft`, [
+    "--steps",
+    "2",
+    "--init",
+    `${dir}/src/last.safetensors`,
+    "--release",
+    `${dir}/ft.safetensors`,
+  ])).output();
+  assert.equal(tuned.code, 0, new TextDecoder().decode(tuned.stderr));
+  const record = JSON.parse((await inspectCheckpoint(`${dir}/ft.safetensors`)).metadata.init);
+  assert.equal(record.path, `${dir}/src/last.safetensors`);
+  assert.match(record.sha256, /^[0-9a-f]{64}$/);
+  assert.equal(record.training.step, 2);
+  assert.equal(record.model, "svrnn-small");
   await Deno.remove(dir, { recursive: true });
 });
 

@@ -13,6 +13,7 @@ import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from "../train/config.ts";
 import { type LogRecord, train } from "../train/trainer.ts";
 import { describeSource, listPairs, makeTrainData } from "../train/data.ts";
 import { DATA_OPTIONS, pairsOf, sourceFromArgs } from "./data_args.ts";
+import { sha256File } from "../data/image_io.ts";
 import { provenance } from "./provenance.ts";
 
 const D = DEFAULT_TRAIN_CONFIG;
@@ -203,8 +204,13 @@ export function duration(seconds: number): string {
   return `${s}s`;
 }
 
-/** `--init` must hold the same model (name and config up to the seed) as the run trains. */
-async function checkInit(path: string, model: string, config: object): Promise<void> {
+/**
+ * Checks that `--init` holds the same model (name and config up to the seed) as the run
+ * trains, and returns what the run records about it: the file's path and SHA-256, and the
+ * training state and provenance stored in it (its own `init` too, so a chain of runs stays
+ * traceable after the file is replaced, e.g. a shipped checkpoint re-released).
+ */
+async function checkInit(path: string, model: string, config: object): Promise<string> {
   let metadata: Record<string, string>;
   try {
     metadata = (await inspectCheckpoint(path)).metadata;
@@ -224,6 +230,39 @@ async function checkInit(path: string, model: string, config: object): Promise<v
         `this run wants ${JSON.stringify(wanted)} (--set)`,
     );
   }
+  return await initRecord(path, metadata);
+}
+
+/** The JSON stored under "init" in a run's checkpoints (see checkInit). */
+async function initRecord(path: string, metadata: Record<string, string>): Promise<string> {
+  const parse = (s: string | undefined) => {
+    try {
+      return s === undefined ? undefined : JSON.parse(s);
+    } catch {
+      return s;
+    }
+  };
+  return JSON.stringify({
+    path,
+    sha256: await sha256File(path),
+    model: metadata.model,
+    training: parse(metadata.training),
+    provenance: parse(metadata.provenance),
+    init: parse(metadata.init),
+  });
+}
+
+/**
+ * A checkpoint's "init" as a record. Runs started before records existed stored the bare
+ * path: the record is built from that file, which is then assumed unchanged since.
+ */
+async function initOf(value: string): Promise<string> {
+  try {
+    if (typeof JSON.parse(value) === "object") return value;
+  } catch {
+    // a bare path
+  }
+  return await initRecord(value, (await inspectCheckpoint(value)).metadata);
 }
 
 async function main(ctx: Context) {
@@ -236,9 +275,9 @@ async function main(ctx: Context) {
   const stopAt = ctx.int("stop-at", undefined, 1);
 
   const init = ctx.str("init");
-  if (init) {
-    await checkInit(init, cfg.model, modelConfig(cfg.model, { ...overrides, seed: cfg.seed }));
-  }
+  const initInfo = init
+    ? await checkInit(init, cfg.model, modelConfig(cfg.model, { ...overrides, seed: cfg.seed }))
+    : undefined;
 
   const trainPairs = await pairsOf(src, "train");
   const valRefs = ctx.str("val-pairs")
@@ -308,7 +347,7 @@ async function main(ctx: Context) {
     initFrom: init,
     stopAt,
     metadata: {
-      ...(init ? { init } : {}),
+      ...(initInfo ? { init: initInfo } : {}),
       provenance: prov,
       backend: describeBackend(info),
       data: describeSource(src),
@@ -333,6 +372,7 @@ async function main(ctx: Context) {
       backend: describeBackend(info),
       data: describeSource(src),
       training: loaded.metadata.training,
+      ...(loaded.metadata.init ? { init: await initOf(loaded.metadata.init) } : {}),
       source_checkpoint: from,
     });
     ctx.progress(`released ${from} as ${release}`);
