@@ -14,6 +14,7 @@ import type { RgbImage } from "../lib/data/image.ts";
 import {
   loadShipped,
   readAblations,
+  readTrainingLog,
   resolvePath,
   shippedOrFallback,
   trainingInfo,
@@ -78,8 +79,17 @@ Deno.test("resources: training metadata, wall time over resumed sessions, paths"
     data: "benchmark synth-v1",
     backend: "wasm",
     commit: "abc",
+    init: null,
   });
   assert.equal(trainingInfo({}).step, null);
+  // A fine-tuned run names the run it started from, and the step its weights came from.
+  const tuned = trainingInfo({
+    init: JSON.stringify({
+      path: "results/checkpoints/x.safetensors",
+      training: { step: 95, config: { steps: 120 } },
+    }),
+  });
+  assert.deepEqual(tuned.init, { steps: 120, step: 95, path: "results/checkpoints/x.safetensors" });
   assert.equal(
     trainingWallSec([
       { step: 10, kind: "train", elapsedSec: 5 },
@@ -267,4 +277,47 @@ Deno.test("speed: median of warm runs, extrapolated by pixel count", async () =>
   assert.equal(same.extrapolated, false);
   assert.equal(same.targetMs, same.ms);
   assert.equal(same.backend, "cpu");
+});
+
+Deno.test("resources: a fine-tuned model's log follows its first run's, steps shifted", async () => {
+  const root = await Deno.makeTempDir();
+  const cwd = Deno.cwd();
+  try {
+    await Deno.writeTextFile(`${root}/deno.json`, "{}");
+    await Deno.mkdir(`${root}/results/training`, { recursive: true });
+    const lines = (rs: object[]) => rs.map((r) => JSON.stringify(r) + "\n").join("");
+    await Deno.writeTextFile(
+      `${root}/results/training/m.jsonl`,
+      lines([{ step: 10, kind: "train", loss: 1, elapsedSec: 3 }, {
+        step: 10,
+        kind: "val",
+        valPsnr: 21,
+      }]),
+    );
+    Deno.chdir(root);
+    const alone = await readTrainingLog("m");
+    assert.deepEqual(alone?.records.map((r) => r.step), [10, 10]);
+    assert.equal(alone?.offset, 0);
+    await Deno.writeTextFile(
+      `${root}/results/training/m.init.jsonl`,
+      lines([{ step: 20, kind: "train", loss: 2, elapsedSec: 6 }, {
+        step: 40,
+        kind: "train",
+        loss: 1.5,
+        elapsedSec: 12,
+      }]),
+    );
+    const both = await readTrainingLog("m");
+    assert.deepEqual(both?.records.map((r) => [r.step, r.kind]), [
+      [20, "train"],
+      [40, "train"],
+      [50, "train"],
+      [50, "val"],
+    ]);
+    assert.equal(both?.offset, 40);
+    assert.equal(trainingWallSec(both!.records), 15); // 12 s, then a new session of 3 s
+  } finally {
+    Deno.chdir(cwd);
+    await Deno.remove(root, { recursive: true });
+  }
 });

@@ -86,6 +86,11 @@ export interface TrainingInfo {
   backend: string | null;
   /** Commit of the training run. */
   commit: string | null;
+  /**
+   * The run this one started from (`deno task train --init`): its schedule length and the
+   * step of the weights taken from it; null for a run from random weights.
+   */
+  init: { steps: number | null; step: number | null; path: string | null } | null;
 }
 
 function parseJson(s: string | undefined): any {
@@ -111,6 +116,18 @@ export function trainingInfo(metadata: Record<string, string>): TrainingInfo {
     data: metadata.data ?? null,
     backend: metadata.backend ?? null,
     commit: typeof prov?.commit === "string" ? prov.commit : null,
+    init: initInfo(parseJson(metadata.init)),
+  };
+}
+
+function initInfo(record: any): TrainingInfo["init"] {
+  if (record === null || record === undefined) return null;
+  if (typeof record !== "object") return { steps: null, step: null, path: String(record) };
+  const t = record.training;
+  return {
+    steps: typeof t?.config?.steps === "number" ? t.config.steps : null,
+    step: typeof t?.step === "number" ? t.step : null,
+    path: typeof record.path === "string" ? record.path : null,
   };
 }
 
@@ -248,31 +265,51 @@ export interface TrainLogRecord {
 
 /**
  * The training log of a shipped model: `results/training/NAME.jsonl`, else
- * `runs/NAME/log.jsonl` (read only). Null when neither exists.
+ * `runs/NAME/log.jsonl` (read only). Null when neither exists. A model fine-tuned from an
+ * earlier run (`train --init`) also ships that run's log as `results/training/NAME.init.jsonl`:
+ * its records come first, and the later run's steps are shifted by the earlier run's last
+ * step, so the x axis counts the training compute of both (`offset`).
  */
 export async function readTrainingLog(
   name: string,
-): Promise<{ path: string; records: TrainLogRecord[] } | null> {
+): Promise<
+  { path: string; records: TrainLogRecord[]; initPath: string | null; offset: number } | null
+> {
   const root = repoRoot();
   for (const path of [`${root}/results/training/${name}.jsonl`, `${root}/runs/${name}/log.jsonl`]) {
-    let text: string;
-    try {
-      text = await Deno.readTextFile(path);
-    } catch {
-      continue;
-    }
-    const records: TrainLogRecord[] = [];
-    for (const line of text.split("\n")) {
-      if (!line.trim()) continue;
-      try {
-        records.push(JSON.parse(line));
-      } catch {
-        // a line being written right now: skip it
-      }
-    }
-    return { path, records };
+    const records = await readLogFile(path);
+    if (records === null) continue;
+    const initPath = `${root}/results/training/${name}.init.jsonl`;
+    const earlier = path.startsWith(`${root}/results/`) ? await readLogFile(initPath) : null;
+    if (earlier === null) return { path, records, initPath: null, offset: 0 };
+    const offset = earlier.reduce((m, r) => Math.max(m, r.step), 0);
+    return {
+      path,
+      records: [...earlier, ...records.map((r) => ({ ...r, step: r.step + offset }))],
+      initPath,
+      offset,
+    };
   }
   return null;
+}
+
+async function readLogFile(path: string): Promise<TrainLogRecord[] | null> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch {
+    return null;
+  }
+  const records: TrainLogRecord[] = [];
+  for (const line of text.split("\n")) {
+    if (!line.trim()) continue;
+    try {
+      records.push(JSON.parse(line));
+    } catch {
+      // a line being written right now: skip it
+    }
+  }
+  return records;
 }
 
 /**

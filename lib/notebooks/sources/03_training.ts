@@ -109,12 +109,15 @@ const recipeRows = [
   ...shippedModels.map((s, i) => ({
     run: `shipped ${SHIPPED[i]}`,
     model: SHIPPED[i],
-    steps: s.training?.step ?? "?",
+    // A fine-tuned model (train --init): the steps behind its weights in both runs.
+    steps: s.training?.init?.step
+      ? `${s.training.init.step} + ${s.training.step ?? "?"} (fine-tuned)`
+      : s.training?.step ?? "?",
     batch: s.training?.batchSize ?? "?",
     patch: s.training?.patchSize ?? "?",
     "base lr": s.training?.learningRate ?? "?",
     "patches seen": s.training?.step && s.training.batchSize
-      ? s.training.step * s.training.batchSize
+      ? (s.training.step + (s.training.init?.step ?? 0)) * s.training.batchSize
       : "?",
     data: s.status === "shipped" ? (s.training?.data ?? "?") : "(checkpoint missing)",
   })),
@@ -199,6 +202,16 @@ if (missingLogs.length) {
   );
 }
 const curves = SHIPPED.map((name, i) => ({ name, log: logs[i] })).filter((c) => c.log);
+const tunedCurves = curves.filter((c) => c.log!.offset > 0);
+if (tunedCurves.length) {
+  await showMarkdown(
+    tunedCurves.map((c) =>
+      `**${c.name}** was trained in two runs: \`${relPath(c.log!.initPath!)}\`, then ` +
+      `\`${relPath(c.log!.path)}\`, which started from the first run's best weights with a new ` +
+      `learning-rate schedule; its steps are drawn after the first run's ${c.log!.offset} steps.`
+    ).join("\n\n"),
+  );
+}
 if (curves.length > 0) {
   const colors = [[31, 119, 180], [255, 127, 14], [44, 160, 44]];
   await showAndSave(
@@ -267,7 +280,9 @@ if (curves.length > 0) {
       const pps = tr.map((r) => r.patchesPerSec ?? NaN).filter(Number.isFinite);
       return {
         model: c.name,
-        log: relPath(c.log!.path),
+        log: c.log!.initPath
+          ? `${relPath(c.log!.initPath)} + ${relPath(c.log!.path)}`
+          : relPath(c.log!.path),
         steps: last?.step ?? 0,
         "wall time (min)": (trainingWallSec(rs) ?? NaN) / 60,
         "median patches/s": pps.length ? pps.sort((a, b) => a - b)[pps.length >> 1] : null,

@@ -217,14 +217,19 @@ const budget = async (i: number) => {
   const log = await readTrainingLog(MODELS[i]);
   const wall = log ? trainingWallSec(log.records) : null;
   const total = t.steps ?? t.step;
-  const released = t.step < total
-    ? ` (released: best validation, step ${t.step.toLocaleString("en-US")})`
-    : "";
-  return `${
-    total.toLocaleString("en-US")
-  } steps x ${t.batchSize} x ${t.patchSize}x${t.patchSize} patches${released}${
-    wall ? `, ${(wall / 3600).toFixed(1)} h on ${t.backend ?? "a 2-core CPU"}` : ""
-  }`;
+  const fmt = (n: number) => n.toLocaleString("en-US");
+  const released = t.step < total ? `released: best validation, step ${fmt(t.step)}` : "";
+  // Fine-tuned (train --init): both runs' schedules count towards the budget.
+  const first = t.init?.steps ? `${fmt(t.init.steps)} + ` : "";
+  const notes = [
+    t.init?.step
+      ? `the second run started from the first's best weights, step ${fmt(t.init.step)}`
+      : "",
+    released ? (t.init ? `${released} of the second` : released) : "",
+  ].filter((n) => n);
+  return `${first}${fmt(total)} steps x ${t.batchSize} x ${t.patchSize}x${t.patchSize} patches${
+    notes.length ? ` (${notes.join("; ")})` : ""
+  }${wall ? `, ${(wall / 3600).toFixed(1)} h on ${t.backend ?? "a 2-core CPU"}` : ""}`;
 };
 const measuredRows: Record<string, unknown>[] = [];
 for (const [i, name] of MODELS.entries()) {
