@@ -161,6 +161,7 @@ export class RecipeAdam extends tf.AdamOptimizer {
     };
     tf.tidy(() => {
       variables.forEach((variable, i) => {
+        if (grads[variable.name] === undefined) return; // as applyGradients: no gradient, no update
         const moment = (list: AdamState["accumulatedFirstMoment"], suffix: string) => {
           list[i] ??= {
             originalName: `${variable.name}/${suffix}`,
