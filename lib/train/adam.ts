@@ -161,7 +161,6 @@ export class RecipeAdam extends tf.AdamOptimizer {
     };
     tf.tidy(() => {
       variables.forEach((variable, i) => {
-        if (grads[variable.name] === undefined) return; // as applyGradients: no gradient, no update
         const moment = (list: AdamState["accumulatedFirstMoment"], suffix: string) => {
           list[i] ??= {
             originalName: `${variable.name}/${suffix}`,
@@ -171,6 +170,8 @@ export class RecipeAdam extends tf.AdamOptimizer {
         };
         const m = moment(s.accumulatedFirstMoment, "m");
         const v = moment(s.accumulatedSecondMoment, "v");
+        // As applyGradients: the moments exist (checkpoints list them all), the weight stays.
+        if (grads[variable.name] === undefined) return;
         const [w, nm, nv] = tf.engine().runKernel(
           RECIPE_ADAM,
           { w: variable, g: grads[variable.name], m, v },
