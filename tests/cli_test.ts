@@ -76,7 +76,12 @@ Deno.test("train, eval, deblur, ablate, bench: --help prints usage and exits 0",
 });
 
 Deno.test("train: the progress bar's ETA reads as a duration, '-' while unknown", async () => {
-  const { duration } = await import("../lib/cli/train.ts");
+  const { BAR_FORMAT, duration } = await import("../lib/cli/train.ts");
+  // cli-progress fills these tokens itself, over any payload of the same name.
+  const own = ["eta", "eta_formatted", "duration", "duration_formatted", "percentage"];
+  const tokens = [...BAR_FORMAT.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
+  assert.ok(tokens.includes("remaining"));
+  assert.deepEqual(tokens.filter((t) => own.includes(t)), []);
   assert.equal(duration(12.4), "12s");
   assert.equal(duration(250), "4m10s");
   assert.equal(duration(3900), "1h05m");

@@ -192,6 +192,13 @@ function modelOverrides(ctx: Context): Record<string, unknown> {
 }
 
 /**
+ * The progress line. Payload tokens must not reuse cli-progress's own names (eta, duration,
+ * percentage...): its values replace the payload's.
+ */
+export const BAR_FORMAT =
+  "{bar} {value}/{total} | loss {loss} | lr {lr} | {pps} patches/s | val {val} dB | ETA {remaining}";
+
+/**
  * "1h05m", "4m10s", "12s" ("-" when unknown). cli-progress's own ETA averages over its
  * updates, which start mid-run on a resume, and prints "INF" until it has two.
  */
@@ -310,8 +317,7 @@ async function main(ctx: Context) {
   );
 
   const bar = ctx.quiet ? null : new cliProgress.SingleBar({
-    format:
-      "{bar} {value}/{total} | loss {loss} | lr {lr} | {pps} patches/s | val {val} dB | ETA {eta}",
+    format: BAR_FORMAT,
     noTTYOutput: true,
     notTTYSchedule: 10_000,
     etaBuffer: 50,
@@ -321,7 +327,7 @@ async function main(ctx: Context) {
   const onLog = (r: LogRecord, total: number) => {
     if (!bar) return;
     if (!started) {
-      bar.start(total, r.step, { loss: "-", lr: "-", pps: "-", val: lastVal, eta: "-" });
+      bar.start(total, r.step, { loss: "-", lr: "-", pps: "-", val: lastVal, remaining: "-" });
       started = true;
     }
     if (r.kind === "val") lastVal = r.valPsnr!.toFixed(2);
@@ -331,7 +337,7 @@ async function main(ctx: Context) {
           loss: r.loss!.toFixed(3),
           lr: r.lr!.toExponential(2),
           pps: r.patchesPerSec!.toFixed(1),
-          eta: duration(((total - r.step) * cfg.batchSize) / r.patchesPerSec!),
+          remaining: duration(((total - r.step) * cfg.batchSize) / r.patchesPerSec!),
         }
         : {}),
       val: lastVal,
