@@ -259,19 +259,6 @@ async function initRecord(path: string, metadata: Record<string, string>): Promi
   });
 }
 
-/**
- * A checkpoint's "init" as a record. Runs started before records existed stored the bare
- * path: the record is built from that file, which is then assumed unchanged since.
- */
-async function initOf(value: string): Promise<string> {
-  try {
-    if (typeof JSON.parse(value) === "object") return value;
-  } catch {
-    // a bare path
-  }
-  return await initRecord(value, (await inspectCheckpoint(value)).metadata);
-}
-
 async function main(ctx: Context) {
   const cfg = config(ctx);
   const overrides = modelOverrides(ctx);
@@ -378,7 +365,7 @@ async function main(ctx: Context) {
       backend: describeBackend(info),
       data: describeSource(src),
       training: loaded.metadata.training,
-      ...(loaded.metadata.init ? { init: await initOf(loaded.metadata.init) } : {}),
+      ...(loaded.metadata.init ? { init: loaded.metadata.init } : {}),
       source_checkpoint: from,
     });
     ctx.progress(`released ${from} as ${release}`);

@@ -18,7 +18,13 @@
  * are unchanged.
  */
 import * as tf from "@tensorflow/tfjs";
-import type { BackendWasm } from "../ops/wasm_train/wasm_heap.ts";
+import {
+  allocF32,
+  assertFloat32,
+  type BackendWasm,
+  f32Offset,
+  heapF32,
+} from "../ops/wasm_train/wasm_heap.ts";
 
 export const RECIPE_ADAM = "SvrnnRecipeAdam";
 
@@ -83,17 +89,24 @@ function wasmKernel(
   { inputs, backend, attrs }: Parameters<tf.KernelFunc>[0],
 ): tf.TensorInfo[] {
   const b = backend as unknown as BackendWasm;
-  const shape = inputs.w!.shape;
-  const outs = [0, 1, 2].map(() => b.makeOutput(shape, "float32"));
+  const ins = inputs as Record<"w" | "g" | "m" | "v", tf.TensorInfo>;
+  assertFloat32(RECIPE_ADAM, ins);
+  const outs = [0, 1, 2].map(() => allocF32(b, ins.w.shape));
   // Views after every allocation: growing the heap detaches earlier ones.
-  const size = tf.util.sizeFromShape(shape);
-  const view = (t: tf.TensorInfo) => {
-    const start = b.dataIdMap.get(t.dataId)!.memoryOffset / 4;
-    return b.wasm.HEAPF32.subarray(start, start + size);
-  };
-  const [w, g, m, v] = ["w", "g", "m", "v"].map((k) => view(inputs[k]!));
+  const heap = heapF32(b);
+  const size = tf.util.sizeFromShape(ins.w.shape);
+  const view = (t: tf.TensorInfo) => heap.subarray(f32Offset(b, t), f32Offset(b, t) + size);
   const [ow, om, ov] = outs.map(view);
-  adamUpdate(w, g, m, v, ow, om, ov, attrs as unknown as AdamUpdateAttrs);
+  adamUpdate(
+    view(ins.w),
+    view(ins.g),
+    view(ins.m),
+    view(ins.v),
+    ow,
+    om,
+    ov,
+    attrs as unknown as AdamUpdateAttrs,
+  );
   return outs;
 }
 
