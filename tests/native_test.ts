@@ -21,7 +21,7 @@ import {
   registerNativeBackend,
 } from "../lib/native/backend.ts";
 import { nativeSettings } from "../lib/native/kernels.ts";
-import { convForward, type ConvGeometry, releaseScratch } from "../lib/native/conv.ts";
+import { convForward, type ConvGeometry, convThreads, releaseScratch } from "../lib/native/conv.ts";
 import { loadBlas } from "../lib/native/blas.ts";
 import { createModel } from "../lib/models/registry.ts";
 import { trainStep } from "../lib/train/step.ts";
@@ -365,6 +365,62 @@ nativeTest("conv core: every gather level, im2col and tiny chunks agree", () => 
   }
   releaseScratch();
 });
+
+nativeTest(
+  "conv passes with small products drop to one OpenBLAS thread and restore it",
+  async () => {
+    const geom = (inC: number, outC: number, k: number): ConvGeometry => ({
+      batch: 2,
+      inH: 12,
+      inW: 12,
+      inC,
+      outH: 12,
+      outW: 12,
+      outC,
+      kH: k,
+      kW: k,
+      strideH: 1,
+      strideW: 1,
+      dilH: 1,
+      dilW: 1,
+      padTop: k >> 1,
+      padLeft: k >> 1,
+    });
+    // The policy: per-tap [64, 16] filter products and 16-channel outputs serial; wide ones not.
+    assert.equal(convThreads(geom(64, 16, 9), "filter", 2), 1);
+    assert.equal(convThreads(geom(3, 16, 11), "filter", 2), 1);
+    assert.equal(convThreads(geom(256, 512, 3), "filter", 2), 2);
+    assert.equal(convThreads(geom(64, 16, 9), "forward", 2), 1);
+    assert.equal(convThreads(geom(64, 32, 3), "forward", 2), 2);
+    assert.equal(convThreads(geom(64, 16, 9), "input", 2), 2);
+    assert.equal(convThreads(geom(64, 16, 9), "filter", 1), 1);
+    // The kernels follow it, and leave the process's thread count as it was.
+    const blas = nativeSettings.blas!;
+    const saved = blas.threads(), setThreads = blas.setThreads;
+    const calls: number[] = [];
+    blas.setThreads(2);
+    blas.setThreads = (n: number) => {
+      calls.push(n);
+      setThreads(n);
+    };
+    try {
+      await compare("9x9 conv to 16 channels, value and gradients", () =>
+        tf.tidy(() => {
+          const x = t4([2, 12, 12, 64], 80), w = t4([9, 9, 64, 16], 81);
+          const f = (a: tf.Tensor, b: tf.Tensor) =>
+            tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, "same").square().sum();
+          const [dx, dw] = tf.grads(f)([x, w]);
+          return { y: read(tf.conv2d(x, w, 1, "same")), dx: read(dx), dw: read(dw) };
+        }));
+      assert.equal(blas.threads(), 2);
+      assert.ok(calls.length >= 4 && calls.includes(1), `thread changes: ${calls}`);
+      assert.deepEqual(calls.filter((_, i) => i % 2 === 1), calls.filter((n) => n === 2));
+    } finally {
+      blas.setThreads = setThreads;
+      blas.setThreads(saved);
+    }
+  },
+);
 
 // ---------------------------------------------------------------------------------------
 // Matrix products.

@@ -245,7 +245,47 @@ export function defaultGather(g: ConvGeometry): Gather {
   return "all";
 }
 
-function usesGrid(g: ConvGeometry, opts: ConvOptions): boolean {
+/**
+ * Rows x columns of the output of each matrix product the filter gradient makes: per tap
+ * [inC, outC] without gathering, [kW*inC, outC] or [kH*kW*inC, outC] with it (im2col too).
+ */
+export function filterProductSize(g: ConvGeometry, opts: Pick<ConvOptions, "gather" | "im2col">) {
+  const taps = g.kH === 1 && g.kW === 1
+    ? 1
+    : !usesGrid(g, opts)
+    ? g.kH * g.kW
+    : { none: 1, kw: g.kW, all: g.kH * g.kW }[opts.gather ?? defaultGather(g)];
+  return taps * g.inC * g.outC;
+}
+
+/**
+ * How many of `available` OpenBLAS threads a pass should run with. OpenBLAS splits every
+ * product's output between its threads and synchronises them per call; where the outputs
+ * are small and the calls many, the second thread costs more than it brings. Measured on
+ * SVRNN's layers at batch 20 of 128x128 on a 2-core machine (README "Performance"): the
+ * filter gradient of a 9x9 conv to 16 channels (81 products of [64, 16] per block) took
+ * 445 ms on two threads against 214 ms on one, an 11x11 conv from 3 channels 162 against
+ * 92; forward convs to 16 channels 214 against 170 and 92 against 70. Products of 8192
+ * output values or more, and every input gradient, ran faster on two.
+ */
+export function convThreads(
+  g: ConvGeometry,
+  pass: "forward" | "input" | "filter",
+  available: number,
+  opts: Pick<ConvOptions, "gather" | "im2col"> = {},
+): number {
+  if (available <= 1) return available;
+  if (pass === "forward") return g.outC <= SERIAL_MAX_OUT_CHANNELS ? 1 : available;
+  if (pass === "filter") {
+    return filterProductSize(g, opts) <= SERIAL_MAX_PRODUCT ? 1 : available;
+  }
+  return available;
+}
+
+const SERIAL_MAX_OUT_CHANNELS = 16;
+const SERIAL_MAX_PRODUCT = 4096;
+
+function usesGrid(g: ConvGeometry, opts: Pick<ConvOptions, "im2col">): boolean {
   return !opts.im2col && g.strideH === 1 && g.strideW === 1;
 }
 

@@ -18,6 +18,7 @@ import {
   convForward,
   type ConvGeometry,
   type ConvOptions,
+  convThreads,
   type Epilogue,
 } from "./conv.ts";
 
@@ -61,6 +62,20 @@ function convOptions(): ConvOptions {
   const blas = nativeSettings.blas;
   if (!blas) throw new Error("native backend: OpenBLAS is not loaded (call initNativeBackend)");
   return { gemm: blas.sgemm, chunkBytes: nativeSettings.chunkBytes };
+}
+
+/** Runs one conv pass with the OpenBLAS threads convThreads picks, then restores the count. */
+function withConvThreads(g: ConvGeometry, pass: "forward" | "input" | "filter", f: () => void) {
+  const blas = nativeSettings.blas!;
+  const available = blas.threads();
+  const n = convThreads(g, pass, available);
+  if (n === available) return f();
+  blas.setThreads(n);
+  try {
+    f();
+  } finally {
+    blas.setThreads(available);
+  }
 }
 
 function geometry(info: tf.backend_util.Conv2DInfo): ConvGeometry {
@@ -190,7 +205,7 @@ function convForwardKernel(args: Args, fused: boolean): tf.TensorInfo {
   const g = geometry(info);
   const y = bufferPool.alloc(tf.util.sizeFromShape(info.outShape));
   const ep = fused ? fusedEpilogue(backend, args.inputs, attrs, g.outC) : null;
-  convForward(g, xv, wv, y, ep, convOptions());
+  withConvThreads(g, "forward", () => convForward(g, xv, wv, y, ep, convOptions()));
   const out = backend.makeTensorInfo(info.outShape, "float32", y);
   if (fused && ep === null) return cpuBiasActivation(backend, out, args.inputs, attrs);
   return out;
@@ -217,7 +232,7 @@ function conv2DBackpropInputKernel(args: Args): tf.TensorInfo {
   );
   const g = geometry(info);
   const dx = bufferPool.alloc(tf.util.sizeFromShape(inputShape));
-  convBackpropInput(g, dyv, wv, dx, convOptions());
+  withConvThreads(g, "input", () => convBackpropInput(g, dyv, wv, dx, convOptions()));
   return backend.makeTensorInfo(inputShape, "float32", dx);
 }
 
@@ -242,7 +257,7 @@ function conv2DBackpropFilterKernel(args: Args): tf.TensorInfo {
   );
   const g = geometry(info);
   const dw = bufferPool.alloc(tf.util.sizeFromShape(filterShape));
-  convBackpropFilter(g, xv, dyv, dw, convOptions());
+  withConvThreads(g, "filter", () => convBackpropFilter(g, xv, dyv, dw, convOptions()));
   return backend.makeTensorInfo(filterShape, "float32", dw);
 }
 
