@@ -333,7 +333,9 @@ export async function profileKernels(
     const byName = new Map<string, { ms: number; calls: number }>();
     const convs: ConvCall[] = [];
     for (const k of info.kernels) {
-      if (k.name.endsWith("__op")) continue;
+      // Op scopes and custom-gradient wrappers (lib/ops/fused_conv.ts) enclose kernels that
+      // are listed on their own.
+      if (k.name.endsWith("__op") || k.name === "unnamed scope") continue;
       const e = byName.get(k.name) ?? { ms: 0, calls: 0 };
       e.ms += k.kernelTimeMs as number;
       e.calls++;

@@ -7,6 +7,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { countParams, type DeblurModel, type ModelFamily } from "./model.ts";
+import { fusedConv2d } from "../ops/fused_conv.ts";
 
 /** Weight initialisations. Biases always start at zero. */
 export type InitScheme =
@@ -128,7 +129,8 @@ export function convWeights(layers: ConvLayer[]): NamedWeight[] {
 /**
  * Applies a conv layer with Caffe's padding: k//2 zeros on every side, for every stride.
  * (tfjs "same" pads 2 before and 3 after for a 7x7 stride-2 conv on an even size, which
- * shifts the output by one pixel.) Bias and activation are fused where tfjs can fuse them.
+ * shifts the output by one pixel.) Bias and ReLU or leaky ReLU are fused into the convolution,
+ * in training too (lib/ops/fused_conv.ts); tanh follows as its own op.
  */
 export function conv(
   x: tf.Tensor4D,
@@ -143,15 +145,24 @@ export function conv(
     [p, p],
     [0, 0],
   ];
-  const fusedAct = activation === "relu" ? "relu" : activation === "lrelu" ? "leakyrelu" : "linear";
+  if (activation === "relu" || activation === "lrelu") {
+    return fusedConv2d({
+      x,
+      filter: layer.weight,
+      bias: layer.bias,
+      strides: layer.spec.stride,
+      pad,
+      activation: activation === "relu" ? "relu" : "leakyrelu",
+      alpha: leakySlope,
+    });
+  }
   const y = tf.fused.conv2d({
     x,
     filter: layer.weight,
     strides: layer.spec.stride,
     pad,
     bias: layer.bias,
-    activation: fusedAct,
-    leakyreluAlpha: leakySlope,
+    activation: "linear",
   });
   if (activation !== "tanh") return y;
   const t = tf.tanh(y);

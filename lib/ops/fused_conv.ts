@@ -1,0 +1,155 @@
+/**
+ * Convolution + bias + ReLU or leaky ReLU as one kernel in training too.
+ *
+ * tf.fused.conv2d fuses bias and activation only outside gradient recording (or with no
+ * activation): under tf.grad it falls back to Conv2D, Add and the activation, and their
+ * gradients add Step and Multiply (ReLU) or Greater, Select and Multiply (leaky ReLU), each
+ * a full pass over the layer's output and a fresh array. In an `svrnn` training step at
+ * batch 20 of 128x128 those passes took about 2.5 s of 13.5 s (results/bench/native.json).
+ *
+ * `fusedConv2d` runs FusedConv2D forward in every case and computes the activation's
+ * gradient in one pass from the saved output: for slope s (0 for ReLU),
+ *
+ *   dz = y > 0 ? dy : s * dy
+ *
+ * which equals tfjs's gradients (mul(dy, step(z)) and where(z > 0, dy, s * dy)) because
+ * y > 0 exactly when z > 0 for s >= 0. That pass is the kernel SvrnnActivationGrad,
+ * registered for cpu and wasm here and for native in lib/native (on its buffer pool); on
+ * other backends (webgpu) the gradient is tfjs's composite of the same formula.
+ */
+import * as tf from "@tensorflow/tfjs";
+import {
+  allocF32,
+  assertFloat32,
+  type BackendWasm,
+  f32Offset,
+  heapF32,
+} from "./wasm_train/wasm_heap.ts";
+
+export const ACTIVATION_GRAD = "SvrnnActivationGrad";
+
+export type FusableActivation = "relu" | "leakyrelu";
+
+/**
+ * out[i] = y[i] > 0 ? dy[i] : slope * dy[i], as dy[i] times a 0/1-selected factor: on
+ * random signs the branchy form mispredicts half the time (measured 2-3x slower). `out`
+ * may alias `dy`.
+ */
+export function activationGrad(
+  dy: Float32Array,
+  y: Float32Array,
+  slope: number,
+  out: Float32Array,
+): void {
+  const rise = 1 - slope;
+  for (let i = 0; i < dy.length; i++) out[i] = dy[i] * (slope + rise * +(y[i] > 0));
+}
+
+/** The slope below zero that an activation's attributes give (0 for ReLU). */
+export function slopeOf(attrs: { activation?: unknown; alpha?: unknown }): number {
+  return attrs.activation === "leakyrelu" ? Number(attrs.alpha) : 0;
+}
+
+interface CpuLike {
+  data: { get(dataId: object): { values: unknown } | undefined };
+  makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): tf.TensorInfo;
+}
+
+function cpuKernel({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
+  const b = backend as unknown as CpuLike;
+  const [dy, y] = ["dy", "y"].map((k) => {
+    const v = b.data.get(inputs[k]!.dataId)?.values;
+    if (!(v instanceof Float32Array)) throw new Error(`${ACTIVATION_GRAD}: ${k} is not float32`);
+    return v;
+  });
+  const out = new Float32Array(dy.length);
+  activationGrad(dy, y, slopeOf(attrs as Record<string, unknown>), out);
+  return b.makeTensorInfo([...inputs.dy!.shape], "float32", out);
+}
+
+function wasmKernel({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
+  const b = backend as unknown as BackendWasm;
+  const ins = inputs as Record<"dy" | "y", tf.TensorInfo>;
+  assertFloat32(ACTIVATION_GRAD, ins);
+  const out = allocF32(b, ins.dy.shape);
+  // Views after the allocation: growing the heap detaches earlier ones.
+  const heap = heapF32(b);
+  const n = tf.util.sizeFromShape(ins.dy.shape);
+  const view = (t: tf.TensorInfo) => heap.subarray(f32Offset(b, t), f32Offset(b, t) + n);
+  activationGrad(view(ins.dy), view(ins.y), slopeOf(attrs as Record<string, unknown>), view(out));
+  return out;
+}
+
+tf.registerKernel({ kernelName: ACTIVATION_GRAD, backendName: "cpu", kernelFunc: cpuKernel });
+tf.registerKernel({ kernelName: ACTIVATION_GRAD, backendName: "wasm", kernelFunc: wasmKernel });
+
+/** dz for the saved output y: the kernel where the backend has it, tfjs ops elsewhere. */
+function dyActivation(
+  dy: tf.Tensor4D,
+  y: tf.Tensor4D,
+  activation: FusableActivation,
+  alpha: number,
+): tf.Tensor4D {
+  if (tf.getKernel(ACTIVATION_GRAD, tf.getBackend()) !== undefined) {
+    return tf.engine().runKernel(ACTIVATION_GRAD, { dy, y }, { activation, alpha }) as tf.Tensor4D;
+  }
+  return tf.tidy(() => {
+    const slope = activation === "leakyrelu" ? alpha : 0;
+    return tf.where(tf.greater(y, 0), dy, tf.mul(dy, slope)) as tf.Tensor4D;
+  });
+}
+
+export interface FusedConvArgs {
+  x: tf.Tensor4D;
+  filter: tf.Tensor4D;
+  bias: tf.Tensor1D;
+  strides: number;
+  pad: tf.backend_util.ExplicitPadding;
+  activation: FusableActivation;
+  /** Leaky ReLU's slope below zero. */
+  alpha: number;
+}
+
+/** activation(conv2d(x, filter) + bias), NHWC, one FusedConv2D forward (see module comment). */
+export function fusedConv2d(a: FusedConvArgs): tf.Tensor4D {
+  const attrs = {
+    strides: a.strides,
+    pad: a.pad,
+    dataFormat: "NHWC",
+    dilations: [1, 1],
+    activation: a.activation,
+    leakyreluAlpha: a.alpha,
+  };
+  const op = tf.customGrad((...args) => {
+    const [x, filter, bias] = args as tf.Tensor[];
+    const save = args[3] as tf.GradSaveFunc;
+    const y = tf.engine().runKernel(
+      tf.FusedConv2D,
+      { x, filter, bias },
+      attrs as unknown as tf.NamedAttrMap,
+    ) as tf.Tensor4D;
+    save([x, filter, y]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sx, sw, sy] = saved as tf.Tensor4D[];
+        const dz = dyActivation(dy as tf.Tensor4D, sy, a.activation, a.alpha);
+        const conv = { strides: a.strides, pad: a.pad, dataFormat: "NHWC" };
+        return [
+          tf.engine().runKernel(
+            tf.Conv2DBackpropInput,
+            { dy: dz, filter: sw },
+            { ...conv, inputShape: sx.shape } as unknown as tf.NamedAttrMap,
+          ) as tf.Tensor4D,
+          tf.engine().runKernel(
+            tf.Conv2DBackpropFilter,
+            { x: sx, dy: dz },
+            { ...conv, filterShape: sw.shape } as unknown as tf.NamedAttrMap,
+          ) as tf.Tensor4D,
+          tf.sum(dz, [0, 1, 2]),
+        ];
+      },
+    };
+  });
+  return op(a.x, a.filter, a.bias) as tf.Tensor4D;
+}
