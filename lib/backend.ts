@@ -153,6 +153,17 @@ export async function initBackend(choice?: BackendChoice): Promise<BackendInfo> 
 }
 
 /** One line for logs and provenance, e.g. "wasm (SIMD, 1 thread)". */
+/**
+ * Tells the current backend that a training loop starts (true) or has ended (false). Only
+ * "native" acts on it: its buffer pool then keeps a step's arrays for the next
+ * (lib/native/backend.ts setTrainingPool).
+ */
+export async function setTrainingMode(on: boolean): Promise<void> {
+  if (tf.getBackend() !== "native") return;
+  const { setTrainingPool } = await import("./native/backend.ts");
+  setTrainingPool(on);
+}
+
 export function describeBackend(info: BackendInfo): string {
   if (info.name === "webgpu") {
     return `webgpu (${info.adapter}${info.fallbackAdapter ? ", software fallback" : ""})`;

@@ -20,6 +20,7 @@ import {
   nativeAvailable,
   registerNativeBackend,
 } from "../lib/native/backend.ts";
+import { BufferPool } from "../lib/native/pool.ts";
 import { nativeSettings } from "../lib/native/kernels.ts";
 import { convForward, type ConvGeometry, convThreads, releaseScratch } from "../lib/native/conv.ts";
 import { loadBlas } from "../lib/native/blas.ts";
@@ -665,6 +666,36 @@ nativeTest("freed buffers are reused, but never ones still visible to anyone", a
   assertClose(mine, copy, "user array after its tensor was freed");
   tf.dispose([a, b]);
   await tf.setBackend("cpu");
+});
+
+Deno.test("buffer pool: training mode keeps a step's freed arrays for the next step", () => {
+  const MiB = 1 << 20, n = MiB / 4, K = 12;
+  /** Allocate K arrays as a forward pass would, then free them all as its backward does. */
+  const step = (pool: BufferPool) => {
+    pool.resetStats();
+    const arrays = Array.from({ length: K }, () => pool.alloc(n));
+    for (const a of arrays) pool.stored(a);
+    for (const a of arrays) pool.deleted(a);
+    return pool.stats();
+  };
+  for (const peakFraction of [0, 1]) {
+    const pool = new BufferPool(MiB, 0.25);
+    pool.peakFraction = peakFraction;
+    step(pool);
+    const s = step(pool);
+    if (peakFraction === 0) {
+      // Bounded by the live bytes, which fall to zero: only the 1 MiB floor survives.
+      assert.equal(s.reused, 1);
+      assert.equal(s.pooledBytes, MiB);
+    } else {
+      assert.equal(s.reused, K, "the second step should allocate nothing new");
+      assert.equal(s.pooledBytes, K * MiB);
+      // Leaving training mode gives the memory back down to the floor.
+      pool.peakFraction = 0;
+      pool.resetPeak();
+      assert.equal(pool.stats().pooledBytes, MiB);
+    }
+  }
 });
 
 nativeTest("three Adam steps of svrnn-small give the same weights as on cpu", async () => {

@@ -22,7 +22,7 @@
  * kernel sum is the engine's own overhead (tape, tidy, allocation outside kernels).
  */
 import * as tf from "@tensorflow/tfjs";
-import { describeBackend, initBackend } from "../backend.ts";
+import { describeBackend, initBackend, setTrainingMode } from "../backend.ts";
 import { createModel } from "../models/registry.ts";
 import type { DeblurModel } from "../models/model.ts";
 import { DEFAULT_TRAIN_CONFIG } from "../train/config.ts";
@@ -276,9 +276,10 @@ async function benchStep(
   const cfg = { ...DEFAULT_TRAIN_CONFIG, model: modelName, batchSize: batch, patchSize: patch };
   const optimizer = new RecipeAdam(cfg.learningRate, cfg.beta1, cfg.beta2, cfg.epsilon);
   optimizer.fused = fused;
+  await setTrainingMode(true); // as the trainer runs steps
   const timing = await timed(async () => {
     await trainStep(model, optimizer, blurry, sharp, cfg, cfg.learningRate);
-  }, reps);
+  }, reps).finally(() => setTrainingMode(false));
   optimizer.dispose();
   tf.dispose([blurry, sharp]);
   model.dispose();
@@ -382,6 +383,7 @@ async function profileStep(backend: "native" | "wasm", batch: number, patch: num
   const sharp = tf.randomUniform([batch, patch, patch, 3], 0, 1, "float32", 5) as tf.Tensor4D;
   const cfg = { ...DEFAULT_TRAIN_CONFIG, model: "svrnn", batchSize: batch, patchSize: patch };
   const optimizer = new RecipeAdam(cfg.learningRate, cfg.beta1, cfg.beta2, cfg.epsilon);
+  await setTrainingMode(true);
   await trainStep(model, optimizer, blurry, sharp, cfg, cfg.learningRate); // warm-up
   const rec = await profileKernels(
     `svrnn training step, batch ${batch} of ${patch}x${patch}`,
@@ -389,7 +391,7 @@ async function profileStep(backend: "native" | "wasm", batch: number, patch: num
     async () => {
       await trainStep(model, optimizer, blurry, sharp, cfg, cfg.learningRate);
     },
-  );
+  ).finally(() => setTrainingMode(false));
   optimizer.dispose();
   tf.dispose([blurry, sharp]);
   model.dispose();

@@ -14,6 +14,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { DeblurModel } from "../models/model.ts";
 import { learningRateAt, type TrainConfig } from "./config.ts";
 import { trainStep } from "./step.ts";
+import { setTrainingMode } from "../backend.ts";
 import { RecipeAdam } from "./adam.ts";
 import { type CheckpointState, readTrainingState, writeTrainingState } from "./state.ts";
 import { psnr } from "../eval/metrics.ts";
@@ -125,6 +126,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const t0 = performance.now();
   let windowStart = performance.now();
   let windowSteps = 0;
+  await setTrainingMode(true);
   try {
     while (step < stopAt) {
       const lr = learningRateAt(cfg, step);
@@ -170,6 +172,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     return { step, resumedFrom, bestValPsnr, status: "done", message: `trained to step ${step}` };
   } finally {
     optimizer.dispose();
+    await setTrainingMode(false);
   }
 }
 
