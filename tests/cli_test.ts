@@ -33,6 +33,8 @@ const CASES: [string, string[], RegExp][] = [
   ["train", ["--set", "gate=sometimes"], /gate must be one of/],
   ["eval", ["--checkpoint", "/nonexistent.safetensors"], /\/nonexistent\.safetensors/],
   ["eval", ["--backend", "tpu"], /--backend must be/],
+  ["eval", ["--split", "val"], /--split must be one of train, test/],
+  ["eval", ["--pairs", "data/fixtures", "--split", "train"], /a --pairs folder has no splits/],
   ["deblur", ["/nonexistent.png", "/tmp/out.png"], /input not found: \/nonexistent\.png/],
   ["deblur", ["README.md", "/tmp/out.txt"], /output must end in \.png/],
   ["deblur", ["only-one-arg"], /expected 2 argument/],

@@ -290,6 +290,41 @@ Deno.test("train: --init starts a new run from a checkpoint's weights, and refus
   await Deno.remove(dir, { recursive: true });
 });
 
+Deno.test("eval --split train scores the training pairs, --split test (the default) the test pairs", async () => {
+  const bench = await quickBenchmark();
+  const scenes = async (split: string) =>
+    (await Array.fromAsync(Deno.readDir(`${bench}/${split}`))).map((e) => e.name);
+  for (const split of ["train", "test"]) {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        `${ROOT}lib/cli/eval.ts`,
+        "--gopro",
+        bench,
+        "--gopro-variant",
+        "blur_gamma",
+        "--checkpoint",
+        `${ROOT}results/checkpoints/svrnn-small.safetensors`,
+        "--backend",
+        "wasm",
+        "--limit",
+        "1",
+        "--json",
+        "--quiet",
+        ...(split === "train" ? ["--split", "train"] : []),
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    const r = JSON.parse(new TextDecoder().decode(out.stdout));
+    assert.equal(r.split, split);
+    const scene = (r.perImage[0].name as string).split("/")[0];
+    assert.ok((await scenes(split)).includes(scene), `${scene} is not a ${split} scene`);
+  }
+});
+
 Deno.test("train: no tensor leaks across steps", async () => {
   await initBackend("wasm");
   const dir = await Deno.makeTempDir();

@@ -2,7 +2,7 @@
  * `deno task eval`: PSNR and SSIM of a model over a dataset's test split, per image and
  * on average, with the blurry input as the baseline, warm time per image and peak memory.
  */
-import { type CommandSpec, type Context, runCommand } from "./common.ts";
+import { type CommandSpec, type Context, runCommand, UsageError } from "./common.ts";
 import { describeBackend } from "../backend.ts";
 import { loadPair } from "../data/gopro.ts";
 import { writeImage } from "../data/image_io.ts";
@@ -20,6 +20,12 @@ export const EVAL_SPEC: CommandSpec = {
   options: {
     ...MODEL_OPTIONS,
     ...DATA_OPTIONS,
+    split: {
+      type: "string",
+      valueName: "NAME",
+      default: "test",
+      description: "test, or train (the same scores on the training pairs: over- or under-fitting)",
+    },
     limit: { type: "string", valueName: "N", description: "only the first N pairs" },
     write: { type: "string", valueName: "DIR", description: "write the deblurred images to DIR" },
     results: {
@@ -40,7 +46,13 @@ async function main(ctx: Context) {
   const src = sourceFromArgs(ctx);
   const limit = ctx.int("limit", undefined, 1);
   const { model, weights, backend, ensemble } = await modelFromArgs(ctx);
-  const refs = (await pairsOf(src, "test")).slice(0, limit);
+  const split = ctx.choice("split", ["train", "test"] as const, "test");
+  if (split === "train" && src.kind === "pairs") {
+    throw new UsageError(
+      "--split train needs a benchmark or --gopro: a --pairs folder has no splits",
+    );
+  }
+  const refs = (await pairsOf(src, split)).slice(0, limit);
   const pairs: EvalPair[] = refs.map((r) => {
     let loaded: ReturnType<typeof loadPair> | null = null;
     const get = () => (loaded ??= loadPair(r));
@@ -53,7 +65,7 @@ async function main(ctx: Context) {
   ctx.progress(
     `${model.name} (${weights}${ensemble === "none" ? "" : ", flip ensemble"}) on ${
       describeSource(src)
-    }: ${pairs.length} pairs, ${describeBackend(backend)}`,
+    } (${split}): ${pairs.length} pairs, ${describeBackend(backend)}`,
   );
   const write = ctx.str("write");
   const firstRef = refs[0];
@@ -78,6 +90,7 @@ async function main(ctx: Context) {
     weights,
     params: model.paramCount(),
     data: describeSource(src),
+    split,
     backend: describeBackend(backend),
     tile,
     ensemble,
