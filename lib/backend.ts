@@ -152,7 +152,6 @@ export async function initBackend(choice?: BackendChoice): Promise<BackendInfo> 
   };
 }
 
-/** One line for logs and provenance, e.g. "wasm (SIMD, 1 thread)". */
 /**
  * Tells the current backend that a training loop starts (true) or has ended (false). Only
  * "native" acts on it: its buffer pool then keeps a step's arrays for the next
@@ -164,6 +163,7 @@ export async function setTrainingMode(on: boolean): Promise<void> {
   setTrainingPool(on);
 }
 
+/** One line for logs and provenance, e.g. "wasm (SIMD, 1 thread)". */
 export function describeBackend(info: BackendInfo): string {
   if (info.name === "webgpu") {
     return `webgpu (${info.adapter}${info.fallbackAdapter ? ", software fallback" : ""})`;

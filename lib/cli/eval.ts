@@ -1,6 +1,7 @@
 /**
- * `deno task eval`: PSNR and SSIM of a model over a dataset's test split, per image and
- * on average, with the blurry input as the baseline, warm time per image and peak memory.
+ * `deno task eval`: PSNR and SSIM of a model over a dataset's test (or training) split, per
+ * image and on average, with the blurry input as the baseline, warm time per image and peak
+ * memory.
  */
 import { type CommandSpec, type Context, runCommand, UsageError } from "./common.ts";
 import { describeBackend } from "../backend.ts";
@@ -14,7 +15,7 @@ import { provenance, writeJsonAtomic } from "./provenance.ts";
 
 export const EVAL_SPEC: CommandSpec = {
   name: "eval",
-  summary: "Evaluate a model (PSNR, SSIM, time, peak memory) on a dataset's test split.",
+  summary: "Evaluate a model (PSNR, SSIM, time, peak memory) on a dataset's test (or train) split.",
   usage: "",
   positionals: { max: 0 },
   options: {

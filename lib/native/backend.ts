@@ -103,7 +103,7 @@ function describe(blas: Blas): NativeInfo {
 /**
  * Training mode of the buffer pool. On, it may keep as many freed bytes as the peak of live
  * tensor bytes, so the arrays of one training step serve the next (at batch 20 of 128x128 an
- * `svrnn` step went from 13-14.6 s to 10.8-11.7 s, its page faults from 1.2-3 GiB to almost
+ * `svrnn` step went from 13-14.6 s to 10.5-11.7 s, its page faults from 1.2-3 GiB to almost
  * none, resident memory unchanged). Off (the default), the bound is a quarter of the live
  * bytes: with the peak bound, one 1280x720 forward peaked at 2.1 GiB instead of 1.7.
  */

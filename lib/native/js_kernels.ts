@@ -19,7 +19,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { CpuLikeBackend } from "./kernels.ts";
 import { bufferPool } from "./pool.ts";
-import { ACTIVATION_GRAD, activationGrad, slopeOf } from "../ops/fused_conv.ts";
+import { ACTIVATION_GRAD, cpuActivationGradKernel } from "../ops/fused_conv.ts";
 
 type Args = {
   inputs: Record<string, tf.TensorInfo | undefined>;
@@ -685,17 +685,6 @@ function maxPoolGradKernel(args: Args): tf.TensorInfo {
 
 // ---------------------------------------------------------------------------------------
 
-/** SvrnnActivationGrad (lib/ops/fused_conv.ts) into a pooled array. */
-function activationGradKernel(args: Args): tf.TensorInfo {
-  const backend = args.backend as CpuLikeBackend;
-  const { dy, y } = args.inputs as Record<"dy" | "y", tf.TensorInfo>;
-  const dyv = f32(backend, dy), yv = f32(backend, y);
-  if (!dyv || !yv) throw new Error(`native ${ACTIVATION_GRAD}: expected float32 inputs`);
-  const out = bufferPool.alloc(dyv.length);
-  activationGrad(dyv, yv, slopeOf(args.attrs ?? {}), out);
-  return backend.makeTensorInfo([...dy.shape], "float32", out);
-}
-
 function table(): Record<string, tf.KernelFunc> {
   const k: Record<string, tf.KernelFunc> = {};
   const add = (name: string, f: (args: Args) => unknown) => {
@@ -716,7 +705,8 @@ function table(): Record<string, tf.KernelFunc> {
   add(tf.Concat, concatKernel);
   add(tf.MaxPool, maxPoolKernel);
   add(tf.MaxPoolGrad, maxPoolGradKernel);
-  add(ACTIVATION_GRAD, activationGradKernel);
+  // SvrnnActivationGrad (lib/ops/fused_conv.ts) into pooled arrays.
+  k[ACTIVATION_GRAD] = cpuActivationGradKernel((n) => bufferPool.alloc(n));
   return k;
 }
 

@@ -55,16 +55,19 @@ interface CpuLike {
   makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): tf.TensorInfo;
 }
 
-function cpuKernel({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
-  const b = backend as unknown as CpuLike;
-  const [dy, y] = ["dy", "y"].map((k) => {
-    const v = b.data.get(inputs[k]!.dataId)?.values;
-    if (!(v instanceof Float32Array)) throw new Error(`${ACTIVATION_GRAD}: ${k} is not float32`);
-    return v;
-  });
-  const out = new Float32Array(dy.length);
-  activationGrad(dy, y, slopeOf(attrs as Record<string, unknown>), out);
-  return b.makeTensorInfo([...inputs.dy!.shape], "float32", out);
+/** The kernel for a cpu-like backend; `alloc` gives the output (native: its buffer pool). */
+export function cpuActivationGradKernel(alloc: (n: number) => Float32Array): tf.KernelFunc {
+  return (({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]) => {
+    const b = backend as unknown as CpuLike;
+    const [dy, y] = ["dy", "y"].map((k) => {
+      const v = b.data.get(inputs[k]!.dataId)?.values;
+      if (!(v instanceof Float32Array)) throw new Error(`${ACTIVATION_GRAD}: ${k} is not float32`);
+      return v;
+    });
+    const out = alloc(dy.length);
+    activationGrad(dy, y, slopeOf(attrs as Record<string, unknown>), out);
+    return b.makeTensorInfo([...inputs.dy!.shape], "float32", out);
+  }) as unknown as tf.KernelFunc;
 }
 
 function wasmKernel({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
@@ -80,7 +83,11 @@ function wasmKernel({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): t
   return out;
 }
 
-tf.registerKernel({ kernelName: ACTIVATION_GRAD, backendName: "cpu", kernelFunc: cpuKernel });
+tf.registerKernel({
+  kernelName: ACTIVATION_GRAD,
+  backendName: "cpu",
+  kernelFunc: cpuActivationGradKernel((n) => new Float32Array(n)),
+});
 tf.registerKernel({ kernelName: ACTIVATION_GRAD, backendName: "wasm", kernelFunc: wasmKernel });
 
 /** dz for the saved output y: the kernel where the backend has it, tfjs ops elsewhere. */
