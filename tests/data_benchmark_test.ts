@@ -1,6 +1,13 @@
 // The synthetic benchmark: split, determinism, and the committed manifest of the quick version.
 import assert from "node:assert/strict";
-import { planBenchmark, splitPhotos, SYNTH_V1, SYNTH_V1_QUICK } from "#lib/data/benchmark.ts";
+import {
+  planBenchmark,
+  sampleOptions,
+  splitPhotos,
+  SYNTH_V1,
+  SYNTH_V1_QUICK,
+  SYNTH_V2,
+} from "#lib/data/benchmark.ts";
 import {
   compareManifests,
   generateBenchmark,
@@ -28,6 +35,24 @@ Deno.test("split by photo: disjoint, deterministic, stable when photos are added
   const plan = await planBenchmark(SYNTH_V1, ids);
   assert.equal(plan.length, 43 * SYNTH_V1.samplesPerPhoto);
   assert.equal(new Set(plan.map((p) => p.seed)).size, plan.length);
+});
+
+Deno.test("synth-v2 has synth-v1's split and samples, with the centroid target", async () => {
+  const ids = Array.from({ length: 43 }, (_, i) => `photo-${i}`);
+  assert.deepEqual(await planBenchmark(SYNTH_V2, ids), await planBenchmark(SYNTH_V1, ids));
+  const [p] = await planBenchmark(SYNTH_V2, ids);
+  assert.equal(sampleOptions(SYNTH_V2, p, 640, 480, 0.5, 0.5).target, "centroid");
+  assert.equal(sampleOptions(SYNTH_V1, p, 640, 480, 0.5, 0.5).target, "middle");
+  // the committed manifest: synth-v1's blurry files, other sharp ones
+  const v1 = await readManifest(`${FIX}/benchmarks/${SYNTH_V1.name}.json`);
+  const v2 = await readManifest(`${FIX}/benchmarks/${SYNTH_V2.name}.json`);
+  assert.deepEqual(v2.spec, SYNTH_V2);
+  const keys = Object.keys(v1.files);
+  assert.deepEqual(Object.keys(v2.files), keys);
+  for (const k of keys) {
+    if (k.includes("/sharp/")) assert.notEqual(v2.files[k], v1.files[k], k);
+    else assert.equal(v2.files[k], v1.files[k], k);
+  }
 });
 
 Deno.test("synth-v1-quick regenerates exactly the committed manifest", async () => {

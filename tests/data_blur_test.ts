@@ -10,6 +10,7 @@ import {
 import { createImage, cropImage, resizeImage, type RgbImage } from "#lib/data/image.ts";
 import { readImage, writeImage } from "#lib/data/image_io.ts";
 import { Rng } from "#lib/data/prng.ts";
+import { mse } from "#lib/eval/metrics.ts";
 import { framesToPairs } from "#lib/data/video.ts";
 import { decodeVideo, probeVideo, videoToPairs } from "#lib/data/video_io.ts";
 
@@ -75,6 +76,34 @@ Deno.test("the sharp target is the middle frame; camera mode's middle frame is t
   const cam = synthesizeBlur(photo, { seed: 3, mode: "camera", frames: 7 });
   assert.ok(maxAbsDiff(cam.sharp, photo) < 1e-6, "camera mode: target differs from the input");
   assert.equal(cam.meta.objects.length, 0);
+});
+
+Deno.test("centroid target: same blur, the pose the blur is centred on", () => {
+  let closer = 0, gainSum = 0;
+  for (const seed of [1, 2, 3, 4, 5, 6]) {
+    for (const mode of ["dynamic", "camera"] as const) {
+      const m = synthesizeBlur(photo, { seed, mode, keepFrames: true });
+      const c = synthesizeBlur(photo, { seed, mode, target: "centroid", keepFrames: true });
+      // the frames and the blur are the target's business not at all
+      assert.deepEqual(c.blurred.data, m.blurred.data);
+      assert.deepEqual(c.blurStored.data, m.blurStored.data);
+      assert.equal(c.frames!.length, m.frames!.length);
+      assert.ok(maxAbsDiff(c.sharp, m.sharp) > 0.01, `seed ${seed} ${mode}: same target`);
+      // the blur is centred on the centroid pose, not on the middle frame
+      const dm = mse(m.blurred, m.sharp), dc = mse(m.blurred, c.sharp);
+      if (dc < dm) closer++;
+      gainSum += 10 * Math.log10(dm / dc);
+    }
+  }
+  assert.ok(closer >= 10, `centroid closer to the blur in ${closer} of 12`);
+  assert.ok(gainSum / 12 > 0.2, `mean ${gainSum / 12} dB`);
+  // without motion the two targets are one image
+  const still = synthesizeBlur(photo, { seed: 1, strength: 0, target: "centroid" });
+  assert.ok(maxAbsDiff(still.sharp, synthesizeBlur(photo, { seed: 1, strength: 0 }).sharp) < 1e-6);
+  assert.throws(
+    () => synthesizeBlur(photo, { target: "first" as never }),
+    /target must be "middle" or "centroid", got "first"/,
+  );
 });
 
 Deno.test("averaging N identical frames returns the frame (linear and stored)", () => {

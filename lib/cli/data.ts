@@ -3,7 +3,8 @@
  *
  *   (none) | fetch   download the real-photo set (Debian packages) into data/photos/
  *   verify           check data/photos/ against its manifest
- *   benchmark        render the synthetic benchmark (synth-v1; --quick: synth-v1-quick)
+ *   benchmark        render the synthetic benchmark (synth-v1 or --name; --quick: synth-v1-quick)
+ *   targets          measure how far the middle-frame target is from the pose the blur shows
  *   video [VIDEO]    average windows of a video into GoPro-style pairs
  *   gopro ROOT       check a GOPRO_Large folder and count its pairs
  *   fixtures         regenerate data/fixtures/ from the Debian packages
@@ -13,6 +14,8 @@
  */
 import { BENCHMARKS, SYNTH_V1, SYNTH_V1_QUICK } from "../data/benchmark.ts";
 import { compareManifests, generateBenchmark, readManifest } from "../data/benchmark_io.ts";
+import { summarizeTargetGap, targetGap } from "../analysis/targets.ts";
+import { provenance, writeJsonAtomic } from "./provenance.ts";
 import {
   checkPairSizes,
   GOPRO_BLURS,
@@ -224,6 +227,72 @@ async function benchMain(ctx: Context) {
   return { name: spec.name, dir, counts: m.counts, digest: m.digest, comparison };
 }
 
+const targetsSpec: CommandSpec = {
+  name: "data targets",
+  summary: "Measure which sharp image a benchmark's blur determines: renders every sample of " +
+    "--name with both targets (the middle frame and the centroid pose) and reports PSNR of " +
+    "the blurry input against each, and of the middle frame against the centroid pose and " +
+    "against its neighbour frames (lib/analysis/targets.ts).",
+  usage: "",
+  positionals: { max: 0 },
+  options: {
+    name: {
+      type: "string",
+      valueName: "NAME",
+      default: SYNTH_V1.name,
+      description: `benchmark (${Object.keys(BENCHMARKS).join(", ")})`,
+    },
+    split: {
+      type: "string",
+      valueName: "SPLIT",
+      default: "test",
+      description: "train, test or all",
+    },
+    limit: { type: "string", valueName: "N", description: "first N samples only" },
+    photos: { type: "string", valueName: "DIR", default: "data/photos", description: "photo set" },
+    results: { type: "string", valueName: "FILE", description: "write the rows and summary here" },
+  },
+};
+
+async function targetsMain(ctx: Context) {
+  const name = ctx.str("name")!;
+  const spec = BENCHMARKS[name];
+  if (!spec) {
+    throw new UsageError(
+      `unknown benchmark "${name}" (known: ${Object.keys(BENCHMARKS).join(", ")})`,
+    );
+  }
+  const split = ctx.choice("split", ["train", "test", "all"] as const, "test");
+  const rows = await targetGap(spec, {
+    photosDir: ctx.str("photos"),
+    fixturesDir: FIXTURES,
+    splits: split === "all" ? ["train", "test"] : [split],
+    limit: ctx.int("limit", undefined, 1, 1000000),
+    log: ctx.progress,
+  });
+  const summary = summarizeTargetGap(rows);
+  const result = {
+    benchmark: name,
+    split,
+    samples: rows.length,
+    metric: "PSNR, dB (data range 1); blurry = blur_gamma; inf counted as 100 in summaries",
+    summary,
+    rows,
+    provenance: await provenance(`deno task data targets ${Deno.args.slice(1).join(" ")}`),
+  };
+  const path = ctx.str("results");
+  if (path) await writeJsonAtomic(path, result);
+  const f = (c: keyof typeof summary) =>
+    `${summary[c].mean.toFixed(2)} (median ${summary[c].median.toFixed(2)})`;
+  ctx.out(
+    `${name} ${split}, ${rows.length} samples, mean PSNR dB: blurry vs middle frame ` +
+      `${f("blurryVsMiddle")}, blurry vs centroid pose ${f("blurryVsCentroid")}, centroid ` +
+      `pose vs middle frame ${f("middleVsCentroid")}, neighbour frames vs middle frame ` +
+      `${f("middleVsNeighbour")}`,
+  );
+  return result;
+}
+
 const videoSpec: CommandSpec = {
   name: "data video",
   summary: "Average windows of consecutive video frames into blurred/sharp pairs as GoPro did " +
@@ -368,6 +437,7 @@ const SUBS: Record<string, Sub> = {
   fetch: { spec: fetchSpec, main: fetchMain },
   verify: { spec: verifySpec, main: verifyMain },
   benchmark: { spec: benchSpec, main: benchMain },
+  targets: { spec: targetsSpec, main: targetsMain },
   video: { spec: videoSpec, main: videoMain },
   gopro: { spec: goproSpec, main: goproMain },
   fixtures: { spec: fixturesSpec, main: fixturesMain },

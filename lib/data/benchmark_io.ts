@@ -6,9 +6,16 @@
  * and compare manifests. The manifest has no dates or host names, so the same inputs give a
  * byte-identical manifest; the committed copies live in data/fixtures/benchmarks/.
  */
-import { synthesizeBlur } from "./blur.ts";
-import { type BenchmarkSpec, planBenchmark, sampleOptions, sha256Text } from "./benchmark.ts";
+import { synthesizeBlur, type SynthOptions } from "./blur.ts";
+import {
+  type BenchmarkSpec,
+  planBenchmark,
+  sampleOptions,
+  type SamplePlan,
+  sha256Text,
+} from "./benchmark.ts";
 import { InputError } from "./errors.ts";
+import type { RgbImage } from "./image.ts";
 import { readImage, sha256File, sha256Hex, writeImage } from "./image_io.ts";
 import { listPhotos } from "./photos_fetch.ts";
 import { Rng } from "./prng.ts";
@@ -33,12 +40,22 @@ export interface GenerateOptions {
   log?: (m: string) => void;
 }
 
-/** Render every sample and write the manifest. Returns the manifest. */
-export async function generateBenchmark(
+/** One sample of a benchmark, ready to render: its plan, its photo and its options. */
+export interface BenchmarkSample {
+  plan: SamplePlan;
+  photo: RgbImage;
+  options: SynthOptions;
+}
+
+/**
+ * Every sample of the benchmark in plan order, each photo read once; `onPhoto` sees each
+ * photo's id, split, path and image when it is read.
+ */
+export async function* benchmarkSamples(
   spec: BenchmarkSpec,
   opts: GenerateOptions = {},
-): Promise<BenchmarkManifest> {
-  const log = opts.log ?? (() => {});
+  onPhoto?: (id: string, split: "train" | "test", path: string, img: RgbImage) => Promise<void>,
+): AsyncGenerator<BenchmarkSample> {
   const photos = await listPhotos(
     opts.photosDir ?? "data/photos",
     opts.fixturesDir ?? "data/fixtures",
@@ -51,31 +68,38 @@ export async function generateBenchmark(
         `first, or use --quick for the fixtures version`,
     );
   }
-  const dir = `${opts.out ?? "data/benchmarks"}/${spec.name}`;
-  await Deno.remove(dir, { recursive: true }).catch(() => {});
   const paths = new Map(photos.photos.map((p) => [p.id, p.path]));
-  const plan = await planBenchmark(spec, photos.photos.map((p) => p.id));
+  let current: { id: string; img: RgbImage } | undefined;
+  for (const plan of await planBenchmark(spec, photos.photos.map((p) => p.id))) {
+    if (current?.id !== plan.photo) {
+      const path = paths.get(plan.photo)!;
+      current = { id: plan.photo, img: await readImage(path) };
+      await onPhoto?.(plan.photo, plan.split, path, current.img);
+    }
+    const cr = new Rng(plan.seed).fork("crop");
+    const { width, height } = current.img;
+    const options = sampleOptions(spec, plan, width, height, cr.uniform(), cr.uniform());
+    yield { plan, photo: current.img, options };
+  }
+}
+
+/** Render every sample and write the manifest. Returns the manifest. */
+export async function generateBenchmark(
+  spec: BenchmarkSpec,
+  opts: GenerateOptions = {},
+): Promise<BenchmarkManifest> {
+  const log = opts.log ?? (() => {});
+  const dir = `${opts.out ?? "data/benchmarks"}/${spec.name}`;
   const files: Record<string, string> = {};
   const sources: BenchmarkManifest["sources"] = [];
-  let current: { id: string; img: Awaited<ReturnType<typeof readImage>> } | undefined;
   const counts = { train: 0, test: 0, files: 0 };
-  for (const s of plan) {
-    if (current?.id !== s.photo) {
-      const path = paths.get(s.photo)!;
-      current = { id: s.photo, img: await readImage(path) };
-      sources.push({ id: s.photo, split: s.split, sha256: await sha256File(path) });
-      log(`${spec.name}: ${s.split}/${s.photo} (${current.img.width}x${current.img.height})`);
-    }
-    const cr = new Rng(s.seed).fork("crop");
-    const o = sampleOptions(
-      spec,
-      s,
-      current.img.width,
-      current.img.height,
-      cr.uniform(),
-      cr.uniform(),
-    );
-    const r = synthesizeBlur(current.img, o);
+  const samples = benchmarkSamples(spec, opts, async (id, split, path, img) => {
+    if (sources.length === 0) await Deno.remove(dir, { recursive: true }).catch(() => {});
+    sources.push({ id, split, sha256: await sha256File(path) });
+    log(`${spec.name}: ${split}/${id} (${img.width}x${img.height})`);
+  });
+  for await (const { plan: s, photo, options } of samples) {
+    const r = synthesizeBlur(photo, options);
     for (
       const [sub, img] of [["blur", r.blurStored], ["blur_gamma", r.blurLinear], [
         "sharp",

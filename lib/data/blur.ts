@@ -28,6 +28,17 @@ import { assertImage, createImage, type RgbImage } from "./image.ts";
 import { Rng } from "./prng.ts";
 
 export type BlurMode = "dynamic" | "camera" | "uniform";
+/**
+ * The sharp target of a dynamic or camera pair. "middle": the middle frame, as GoPro. With
+ * these random trajectories the middle frame sits about a tenth of the path length from the
+ * blur's centre (the path's mean), so which pose the target shows is barely visible in the
+ * blur, and a target one frame off scores about as well as the blurry input (README,
+ * "The synthetic benchmark"). "centroid": a frame rendered at the mean of every motion
+ * parameter over the frames (translation, rotation, zoom; each object's position and spin),
+ * the pose the blur is centred on.
+ */
+export type SharpTarget = "middle" | "centroid";
+export const SHARP_TARGETS: readonly SharpTarget[] = ["middle", "centroid"];
 export const BLUR_MODES: readonly BlurMode[] = ["dynamic", "camera", "uniform"];
 /** "linear": average v^gamma (GoPro blur_gamma); "stored": average v (GoPro blur). */
 export type AverageSpace = "linear" | "stored";
@@ -161,6 +172,8 @@ export interface SynthOptions {
   referenceSize?: number;
   /** Keep the rendered frames in the result (default false). */
   keepFrames?: boolean;
+  /** Which pose the sharp target shows (dynamic and camera modes); see SharpTarget. */
+  target?: SharpTarget;
   /** Uniform mode: kernel size (odd); default fits the trajectory. */
   kernelSize?: number;
 }
@@ -172,7 +185,7 @@ export interface Kernel {
 }
 
 export interface ObjectMeta {
-  /** Centre (source coords) at the middle frame, and the blob's radii. */
+  /** Centre (source coords) in the sharp target, and the blob's radii. */
   cx: number;
   cy: number;
   rx: number;
@@ -187,7 +200,7 @@ export interface SynthResult {
   /** Both averages (same frames, same noise). */
   blurLinear: RgbImage;
   blurStored: RgbImage;
-  /** The sharp target: the middle frame. */
+  /** The sharp target: the middle frame, or the centroid pose (`target`). */
   sharp: RgbImage;
   /** Per pixel: length (px) of the path the visible surface point travels across the frames. */
   motion: Float32Array;
@@ -268,6 +281,9 @@ function checkOptions(img: RgbImage, o: SynthOptions) {
   ) {
     throw new InputError(`objects must be an integer in 0..16, got ${o.objects}`);
   }
+  if (o.target !== undefined && !SHARP_TARGETS.includes(o.target)) {
+    throw new InputError(`target must be "middle" or "centroid", got "${o.target}"`);
+  }
   if (o.average !== undefined && o.average !== "linear" && o.average !== "stored") {
     throw new InputError(`average must be "linear" or "stored", got "${o.average}"`);
   }
@@ -297,10 +313,11 @@ export function synthesizeBlur(img: RgbImage, opts: SynthOptions = {}): SynthRes
   const pcy = view.y + view.height * cr.range(0.3, 0.7);
   // camera transform t: output pixel centre p (view coords) -> source point
   // q = pc + s R (p + view.xy - pc) + d
-  const cam = Array.from({ length: nf }, (_, t) => {
-    const s = Math.exp(zoom[t]), c = Math.cos(rot[t]) * s, n = Math.sin(rot[t]) * s;
-    return { a: c, b: -n, c: n, d: c, ex: pcx + tr.x[t], ey: pcy + tr.y[t] };
-  });
+  const pose = (tx: number, ty: number, r: number, z: number) => {
+    const s = Math.exp(z), c = Math.cos(r) * s, n = Math.sin(r) * s;
+    return { a: c, b: -n, c: n, d: c, ex: pcx + tx, ey: pcy + ty };
+  };
+  const cam = Array.from({ length: nf }, (_, t) => pose(tr.x[t], tr.y[t], rot[t], zoom[t]));
 
   // foreground objects
   const blobs: Blob[] = [];
@@ -337,17 +354,31 @@ export function synthesizeBlur(img: RgbImage, opts: SynthOptions = {}): SynthRes
     }
   }
 
+  // the target pose: the middle frame, or one more pose (index nf, rendered but not averaged)
+  // at the mean of every motion parameter; no random draws, so "middle" pairs are unchanged
+  const centroid = (opts.target ?? "middle") === "centroid";
+  const tgt = centroid ? nf : mid;
+  if (centroid) {
+    cam.push(pose(mean(tr.x), mean(tr.y), mean(rot), mean(zoom)));
+    for (const b of blobs) {
+      b.cx.push(mean(b.cx));
+      b.cy.push(mean(b.cy));
+      b.rot.push(mean(b.rot));
+    }
+  }
+
   const W = view.width, H = view.height, N = W * H;
   const accLin = new Float64Array(N * 3), accSt = new Float64Array(N * 3);
   const sharp = createImage(W, H);
   const frames: RgbImage[] = [];
   const px = new Float64Array(3), ox = new Float64Array(3);
-  // motion map: which layer (-1 = background) is visible at the middle frame
+  // motion map: which layer (-1 = background) is visible in the target
   const layerMid = new Int8Array(N).fill(-1); // -1 = background
   const pathLen = new Float64Array(N);
-  for (let t = 0; t < nf; t++) {
+  for (let t = 0; t < cam.length; t++) {
     const T = cam[t];
-    const frame = opts.keepFrames || t === mid ? createImage(W, H) : undefined;
+    const averaged = t < nf;
+    const frame = (opts.keepFrames && averaged) || t === tgt ? createImage(W, H) : undefined;
     const boxes = blobs.map((b) => ({
       x0: b.cx[t] - b.reach,
       x1: b.cx[t] + b.reach,
@@ -380,17 +411,19 @@ export function synthesizeBlur(img: RgbImage, opts: SynthOptions = {}): SynthRes
         const o = i * 3;
         for (let c = 0; c < 3; c++) {
           const v = px[c] < 0 ? 0 : px[c] > 1 ? 1 : px[c];
-          accSt[o + c] += v;
-          accLin[o + c] += toLinear(v, gamma);
+          if (averaged) {
+            accSt[o + c] += v;
+            accLin[o + c] += toLinear(v, gamma);
+          }
           if (frame) frame.data[o + c] = v;
         }
-        if (t === mid) layerMid[i] = layer;
+        if (t === tgt) layerMid[i] = layer;
       }
     }
-    if (t === mid) sharp.data.set(frame!.data);
-    if (opts.keepFrames) frames.push(frame!);
+    if (t === tgt) sharp.data.set(frame!.data);
+    if (opts.keepFrames && averaged) frames.push(frame!);
   }
-  // motion map: path length of the middle-frame-visible surface point, measured in that
+  // motion map: path length of the target-visible surface point, measured in that
   // layer's texture coordinates, frame to frame
   for (let y = 0; y < H; y++) {
     for (let x = 0; x < W; x++) {
@@ -437,10 +470,14 @@ export function synthesizeBlur(img: RgbImage, opts: SynthOptions = {}): SynthRes
         for (let t = 1; t < nf; t++) {
           len += Math.hypot(b.cx[t] - b.cx[t - 1], b.cy[t] - b.cy[t - 1]);
         }
-        return { cx: b.cx[mid], cy: b.cy[mid], rx: b.rx, ry: b.ry, pathLength: len };
+        return { cx: b.cx[tgt], cy: b.cy[tgt], rx: b.rx, ry: b.ry, pathLength: len };
       }),
     },
   };
+}
+
+function mean(a: readonly number[]): number {
+  return a.reduce((s, v) => s + v, 0) / a.length;
 }
 
 function finishAverages(
