@@ -126,6 +126,13 @@ Deno.test("blur: same seed gives identical files; uniform mode writes the kernel
   assert.equal(k.data.length, k.size * k.size);
   assert.ok(Math.abs(k.data.reduce((s: number, v: number) => s + v, 0) - 1) < 1e-5);
   assert.ok((await Deno.stat(`${tmp}/u_kernel.png`)).isFile);
+  // --target centroid: the same blurred file, another sharp one
+  await run("blur", [src, `${tmp}/b3.png`, "--seed", "7", "--frames", "7", "--target", "centroid"]);
+  assert.deepEqual(await Deno.readFile(`${tmp}/b3.png`), await Deno.readFile(`${tmp}/b1.png`));
+  assert.notDeepEqual(
+    await Deno.readFile(`${tmp}/b3_sharp.png`),
+    await Deno.readFile(`${tmp}/b1_sharp.png`),
+  );
 });
 
 Deno.test("blur: bad inputs exit 2 with one line", async () => {
@@ -140,6 +147,10 @@ Deno.test("blur: bad inputs exit 2 with one line", async () => {
     /--mode must be one of dynamic, camera, uniform, got "swirl"/,
   );
   badInput(await run("blur", [src, `${tmp}/o.png`, "--frames", "6"]), /--frames must be odd/);
+  badInput(
+    await run("blur", [src, `${tmp}/o.png`, "--target", "first"]),
+    /--target must be one of middle, centroid, got "first"/,
+  );
   badInput(
     await run("blur", [src, `${tmp}/o.png`, "--noise=-0.1"]),
     /--noise must be in 0\.\.1/,
@@ -187,6 +198,11 @@ Deno.test("data gopro: counts pairs; missing folder, empty folder and mismatched
 
 Deno.test("data: unknown subcommand, empty photo folder, help", async () => {
   badInput(await run("data", ["frobnicate"]), /^data: error: unknown subcommand "frobnicate"/);
+  badInput(
+    await run("data", ["targets", "--name", "synth-v9"]),
+    /^data targets: error: unknown benchmark "synth-v9"/,
+  );
+  badInput(await run("data", ["targets", "--split", "val"]), /--split must be one of/);
   await Deno.mkdir(`${tmp}/emptyphotos`);
   badInput(
     await run("data", ["verify", "--dest", `${tmp}/emptyphotos`]),

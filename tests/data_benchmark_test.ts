@@ -15,6 +15,7 @@ import {
   verifyBenchmarkDir,
 } from "#lib/data/benchmark_io.ts";
 import { listGoProPairs } from "#lib/data/gopro.ts";
+import { summarizeTargetGap, TARGET_GAP_COLUMNS, targetGap } from "#lib/analysis/targets.ts";
 
 const FIX = new URL("../data/fixtures", import.meta.url).pathname;
 
@@ -116,4 +117,25 @@ Deno.test("the full benchmark refuses to run without the photo set", async () =>
   } finally {
     await Deno.remove(out, { recursive: true });
   }
+});
+
+Deno.test("targetGap: one row per sample of the split, summaries over them", async () => {
+  const rows = await targetGap(SYNTH_V1_QUICK, {
+    photosDir: `${FIX}/none`,
+    fixturesDir: FIX,
+    splits: ["test"],
+    limit: 2,
+  });
+  assert.equal(rows.length, 2);
+  for (const r of rows) {
+    assert.equal(r.split, "test");
+    // the blurry input and both targets are different images of one scene
+    for (const c of TARGET_GAP_COLUMNS) assert.ok(r[c] > 10 && r[c] < 60, `${c} ${r[c]}`);
+  }
+  const s = summarizeTargetGap([
+    { ...rows[0], blurryVsMiddle: 20 },
+    { ...rows[0], blurryVsMiddle: 30 },
+    { ...rows[0], blurryVsMiddle: Infinity },
+  ]);
+  assert.deepEqual(s.blurryVsMiddle, { mean: 50, median: 30 });
 });

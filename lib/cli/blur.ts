@@ -6,7 +6,14 @@
  * OUT's name + "_kernel", as .png scaled to its maximum for viewing, and .json with the exact
  * values).
  */
-import { type AverageSpace, BLUR_MODES, type BlurMode, synthesizeBlur } from "../data/blur.ts";
+import {
+  type AverageSpace,
+  BLUR_MODES,
+  type BlurMode,
+  SHARP_TARGETS,
+  type SharpTarget,
+  synthesizeBlur,
+} from "../data/blur.ts";
 import { formatFromName } from "../data/codec.ts";
 import type { RgbImage } from "../data/image.ts";
 import { ensureParent, readImage, writeImage } from "../data/image_io.ts";
@@ -37,6 +44,13 @@ export const spec: CommandSpec = {
       valueName: "SPACE",
       description: "linear (gamma 2.2, GoPro blur_gamma; default) or stored (GoPro blur); " +
         "uniform mode defaults to stored",
+    },
+    target: {
+      type: "string",
+      valueName: "POSE",
+      default: "middle",
+      description: "sharp target: middle (the middle frame, GoPro) or centroid (the mean pose, " +
+        "which the blur is centred on; synth-v2); dynamic and camera modes",
     },
     strength: {
       type: "string",
@@ -97,6 +111,7 @@ if (import.meta.main) {
     const average = averageOpt === undefined
       ? undefined
       : ctx.choice<AverageSpace>("average", ["linear", "stored"], "linear");
+    const target = ctx.choice<SharpTarget>("target", SHARP_TARGETS, "middle");
     const strength = ctx.num("strength", 1, 0, 100);
     const objects = ctx.int("objects", undefined, 0, 16);
     const noise = ctx.num("noise", 0, 0, 1);
@@ -111,12 +126,14 @@ if (import.meta.main) {
       strength,
       objects,
       noise,
+      target,
     });
     ctx.progress(`blur: rendered in ${((performance.now() - t0) / 1000).toFixed(2)} s`);
     await writeImage(output, r.blurred);
     const written: Record<string, string> = { blurred: output };
     let sharpOut = ctx.str("sharp-out");
-    if (!sharpOut && mode === "dynamic") sharpOut = `${stem(output)}_sharp.png`;
+    const sharpDiffers = mode === "dynamic" || (mode === "camera" && target === "centroid");
+    if (!sharpOut && sharpDiffers) sharpOut = `${stem(output)}_sharp.png`;
     if (sharpOut) {
       await writeImage(sharpOut, r.sharp);
       written.sharp = sharpOut;
