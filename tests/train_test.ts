@@ -48,8 +48,7 @@ async function trainProcess(out: string, extra: string[]) {
       "2",
       "--patch",
       "32",
-      "--val-every",
-      "0",
+      ...(extra.includes("--val-every") ? [] : ["--val-every", "0"]),
       "--log-every",
       "1",
       "--checkpoint-every",
@@ -287,6 +286,35 @@ Deno.test("train: --init starts a new run from a checkpoint's weights, and refus
   assert.match(record.sha256, /^[0-9a-f]{64}$/);
   assert.equal(record.training.step, 2);
   assert.equal(record.model, "svrnn-small");
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("--release writes the best weights by default, the last with --release-weights last", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "svrnn_release_" });
+  const bench = await quickBenchmark();
+  const sources: string[] = [];
+  for (const which of [[], ["--release-weights", "last"]]) {
+    const out = `${dir}/run${sources.length}`;
+    const r = await (await trainProcess(out, [
+      "--steps",
+      "3",
+      "--val-every",
+      "1",
+      "--val-images",
+      "1",
+      "--val-pairs",
+      `${bench}/train/${await firstDir(`${bench}/train`)}`,
+      "--release",
+      `${out}.safetensors`,
+      ...which,
+    ])).output();
+    assert.equal(r.code, 0, new TextDecoder().decode(r.stderr));
+    sources.push((await inspectCheckpoint(`${out}.safetensors`)).metadata.source_checkpoint);
+  }
+  assert.deepEqual(sources, [`${dir}/run0/best.safetensors`, `${dir}/run1/last.safetensors`]);
+  const bad = await (await trainProcess(`${dir}/bad`, ["--release-weights", "first"])).output();
+  assert.equal(bad.code, 2);
+  assert.match(new TextDecoder().decode(bad.stderr), /--release-weights must be one of best, last/);
   await Deno.remove(dir, { recursive: true });
 });
 

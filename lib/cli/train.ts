@@ -123,7 +123,14 @@ export const TRAIN_SPEC: CommandSpec = {
     release: {
       type: "string",
       valueName: "PATH",
-      description: "at the end, write the best weights (no optimizer state) to PATH",
+      description: "at the end, write the weights (no optimizer state) to PATH",
+    },
+    "release-weights": {
+      type: "string",
+      valueName: "WHICH",
+      default: "best",
+      description: "which weights --release writes: best (best validation PSNR) or last; " +
+        "last when the validation images are test images (no selection on the test split)",
     },
     backend: {
       type: "string",
@@ -267,6 +274,8 @@ async function main(ctx: Context) {
   if (!isBackendChoice(backendArg)) throw new UsageError(`unknown backend "${backendArg}"`);
   const out = ctx.str("out") ?? `runs/${cfg.model}`;
   const stopAt = ctx.int("stop-at", undefined, 1);
+  const release = ctx.str("release");
+  const releaseWeights = ctx.choice("release-weights", ["best", "last"] as const, "best");
 
   const init = ctx.str("init");
   const initInfo = init
@@ -353,10 +362,10 @@ async function main(ctx: Context) {
     model.dispose();
     throw new InputError(result.message);
   }
-  const release = ctx.str("release");
   if (release) {
     const best = `${out}/best.safetensors`;
-    const from = (await Deno.stat(best).catch(() => null)) ? best : `${out}/last.safetensors`;
+    const useBest = releaseWeights === "best" && (await Deno.stat(best).catch(() => null));
+    const from = useBest ? best : `${out}/last.safetensors`;
     const { loadCheckpoint } = await import("../models/checkpoint.ts");
     const loaded = await loadCheckpoint(model, from);
     tf.dispose(Object.values(loaded.optimizer));
