@@ -7,6 +7,7 @@ import {
   SYNTH_V1,
   SYNTH_V1_QUICK,
   SYNTH_V2,
+  SYNTH_V2_QUICK,
 } from "#lib/data/benchmark.ts";
 import {
   compareManifests,
@@ -56,45 +57,47 @@ Deno.test("synth-v2 has synth-v1's split and samples, with the centroid target",
   }
 });
 
-Deno.test("synth-v1-quick regenerates exactly the committed manifest", async () => {
-  const out = await Deno.makeTempDir({ prefix: "bench_test_" });
-  try {
-    const m = await generateBenchmark(SYNTH_V1_QUICK, {
-      out,
-      fixturesDir: FIX,
-      photosDir: `${out}/none`,
-    });
-    const committed = await readManifest(`${FIX}/benchmarks/${SYNTH_V1_QUICK.name}.json`);
-    const cmp = compareManifests(committed, m);
-    assert.ok(
-      cmp.same,
-      `differs from the committed manifest: ${JSON.stringify(cmp).slice(0, 300)}`,
-    );
-    assert.equal(m.digest, committed.digest);
-    assert.equal(
-      await Deno.readTextFile(`${out}/${SYNTH_V1_QUICK.name}/manifest.json`),
-      await Deno.readTextFile(`${FIX}/benchmarks/${SYNTH_V1_QUICK.name}.json`),
-    );
-    // photos are never shared between the splits
-    const train = new Set(m.sources.filter((s) => s.split === "train").map((s) => s.id));
-    assert.ok(m.sources.filter((s) => s.split === "test").every((s) => !train.has(s.id)));
-    assert.equal(m.counts.files, 3 * (m.counts.train + m.counts.test));
-    // the GoPro reader reads it
-    const test = await listGoProPairs(`${out}/${SYNTH_V1_QUICK.name}`, {
-      split: "test",
-      blur: "blur_gamma",
-    });
-    assert.equal(test.length, m.counts.test);
-    assert.deepEqual(await verifyBenchmarkDir(`${out}/${SYNTH_V1_QUICK.name}`, m), []);
-    await Deno.writeFile(
-      `${out}/${SYNTH_V1_QUICK.name}/${test[0].blur.split(`${SYNTH_V1_QUICK.name}/`)[1]}`,
-      new Uint8Array([1]),
-    );
-    assert.equal((await verifyBenchmarkDir(`${out}/${SYNTH_V1_QUICK.name}`, m)).length, 1);
-  } finally {
-    await Deno.remove(out, { recursive: true });
-  }
-});
+for (const QUICK of [SYNTH_V1_QUICK, SYNTH_V2_QUICK]) {
+  Deno.test(`${QUICK.name} regenerates exactly the committed manifest`, async () => {
+    const out = await Deno.makeTempDir({ prefix: "bench_test_" });
+    try {
+      const m = await generateBenchmark(QUICK, {
+        out,
+        fixturesDir: FIX,
+        photosDir: `${out}/none`,
+      });
+      const committed = await readManifest(`${FIX}/benchmarks/${QUICK.name}.json`);
+      const cmp = compareManifests(committed, m);
+      assert.ok(
+        cmp.same,
+        `differs from the committed manifest: ${JSON.stringify(cmp).slice(0, 300)}`,
+      );
+      assert.equal(m.digest, committed.digest);
+      assert.equal(
+        await Deno.readTextFile(`${out}/${QUICK.name}/manifest.json`),
+        await Deno.readTextFile(`${FIX}/benchmarks/${QUICK.name}.json`),
+      );
+      // photos are never shared between the splits
+      const train = new Set(m.sources.filter((s) => s.split === "train").map((s) => s.id));
+      assert.ok(m.sources.filter((s) => s.split === "test").every((s) => !train.has(s.id)));
+      assert.equal(m.counts.files, 3 * (m.counts.train + m.counts.test));
+      // the GoPro reader reads it
+      const test = await listGoProPairs(`${out}/${QUICK.name}`, {
+        split: "test",
+        blur: "blur_gamma",
+      });
+      assert.equal(test.length, m.counts.test);
+      assert.deepEqual(await verifyBenchmarkDir(`${out}/${QUICK.name}`, m), []);
+      await Deno.writeFile(
+        `${out}/${QUICK.name}/${test[0].blur.split(`${QUICK.name}/`)[1]}`,
+        new Uint8Array([1]),
+      );
+      assert.equal((await verifyBenchmarkDir(`${out}/${QUICK.name}`, m)).length, 1);
+    } finally {
+      await Deno.remove(out, { recursive: true });
+    }
+  });
+}
 
 Deno.test("the full synth-v1 manifest is committed and consistent with its spec", async () => {
   const m = await readManifest(`${FIX}/benchmarks/${SYNTH_V1.name}.json`);

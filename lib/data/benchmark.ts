@@ -78,10 +78,20 @@ export const SYNTH_V1_QUICK: BenchmarkSpec = {
   noise: 0,
 };
 
+/** synth-v2-quick: synth-v1-quick's samples with the centroid target, as synth-v2. */
+export const SYNTH_V2_QUICK: BenchmarkSpec = {
+  ...SYNTH_V1_QUICK,
+  name: "synth-v2-quick",
+  version: 2,
+  target: "centroid",
+  seedName: SYNTH_V1_QUICK.name,
+};
+
 export const BENCHMARKS: Record<string, BenchmarkSpec> = {
   [SYNTH_V1.name]: SYNTH_V1,
   [SYNTH_V2.name]: SYNTH_V2,
   [SYNTH_V1_QUICK.name]: SYNTH_V1_QUICK,
+  [SYNTH_V2_QUICK.name]: SYNTH_V2_QUICK,
 };
 
 export async function sha256Text(s: string): Promise<string> {
