@@ -3,7 +3,7 @@
  *
  *   (none) | fetch   download the real-photo set (Debian packages) into data/photos/
  *   verify           check data/photos/ against its manifest
- *   benchmark        render the synthetic benchmark (synth-v1 or --name; --quick: synth-v1-quick)
+ *   benchmark        render a synthetic benchmark (synth-v2 or --name; --quick: synth-v2-quick)
  *   targets          measure how far the middle-frame target is from the pose the blur shows
  *   video [VIDEO]    average windows of a video into GoPro-style pairs
  *   gopro ROOT       check a GOPRO_Large folder and count its pairs
@@ -12,7 +12,12 @@
  * Each follows the CLI contract (lib/cli/common.ts): progress on stderr, --json prints one
  * object on stdout, bad input exits 2 with one line naming the file or value.
  */
-import { BENCHMARKS, SYNTH_V1, SYNTH_V1_QUICK } from "../data/benchmark.ts";
+import {
+  BENCHMARKS,
+  DEFAULT_BENCHMARK,
+  DEFAULT_QUICK_BENCHMARK,
+  SYNTH_V1,
+} from "../data/benchmark.ts";
 import { compareManifests, generateBenchmark, readManifest } from "../data/benchmark_io.ts";
 import { summarizeTargetGap, targetGap } from "../analysis/targets.ts";
 import { provenance, writeJsonAtomic } from "./provenance.ts";
@@ -146,14 +151,18 @@ async function verifyMain(ctx: Context) {
 
 const benchSpec: CommandSpec = {
   name: "data benchmark",
-  summary: `Render the synthetic benchmark ${SYNTH_V1.name} from the real-photo set (or ` +
-    `${SYNTH_V1_QUICK.name} from the fixtures with --quick) into OUT/NAME/ in the GoPro layout, ` +
+  summary: `Render a synthetic benchmark (default ${DEFAULT_BENCHMARK.name}) from the real-photo ` +
+    `set (or ${DEFAULT_QUICK_BENCHMARK.name} from the fixtures with --quick) into OUT/NAME/ in ` +
+    `the GoPro layout, ` +
     `with a manifest of SHA-256 checksums, and compare it with the committed manifest in ` +
     `${COMMITTED_MANIFESTS}/ (exit code 1 when they differ).`,
   usage: "",
   positionals: { max: 0 },
   options: {
-    quick: { type: "boolean", description: `fixtures version (${SYNTH_V1_QUICK.name})` },
+    quick: {
+      type: "boolean",
+      description: `fixtures version (${DEFAULT_QUICK_BENCHMARK.name})`,
+    },
     name: {
       type: "string",
       valueName: "NAME",
@@ -174,7 +183,8 @@ const benchSpec: CommandSpec = {
 };
 
 async function benchMain(ctx: Context) {
-  const name = ctx.str("name") ?? (ctx.flag("quick") ? SYNTH_V1_QUICK.name : SYNTH_V1.name);
+  const name = ctx.str("name") ??
+    (ctx.flag("quick") ? DEFAULT_QUICK_BENCHMARK.name : DEFAULT_BENCHMARK.name);
   const spec = BENCHMARKS[name];
   if (!spec) {
     throw new UsageError(

@@ -6,12 +6,13 @@ import type { Context, OptionSpec } from "./common.ts";
 import { InputError, UsageError } from "./common.ts";
 import { GOPRO_BLURS, type GoProBlur, type PairRef } from "../data/gopro.ts";
 import { type DataSource, listPairs } from "../train/data.ts";
+import { BENCHMARKS, DEFAULT_BENCHMARK } from "../data/benchmark.ts";
 
 export const DATA_OPTIONS: Record<string, OptionSpec> = {
   benchmark: {
     type: "string",
     valueName: "NAME",
-    default: "synth-v1",
+    default: DEFAULT_BENCHMARK.name,
     description: "synthetic benchmark under data/benchmarks/ (deno task data benchmark)",
   },
   blur: {
@@ -57,8 +58,11 @@ export async function pairsOf(src: DataSource, split: "train" | "test"): Promise
   } catch (e) {
     if (src.kind === "benchmark" && e instanceof InputError) {
       throw new InputError(
-        `benchmark ${src.name} not found at ${src.root}: generate it with \`deno task data benchmark\`` +
-          ` (or \`deno task data benchmark --quick\` for synth-v1-quick)`,
+        BENCHMARKS[src.name]
+          ? `benchmark ${src.name} not found at ${src.root}: generate it with ` +
+            `\`deno task data benchmark --name ${src.name}\``
+          : `benchmark ${src.name} not found at ${src.root}, and no such benchmark can be ` +
+            `generated (known: ${Object.keys(BENCHMARKS).join(", ")}; deno task data benchmark)`,
       );
     }
     throw e;

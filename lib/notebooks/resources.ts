@@ -8,9 +8,10 @@
  *   `runs/NAME/log.jsonl` (`readTrainingLog`);
  * - evaluation JSONs `results/eval/NAME.json` (`readEvalResult`) and the ablation study
  *   `results/ablations.json` (`readAblations`);
- * - the synthetic benchmarks: `synth-v1-quick` is regenerated from the committed fixtures
- *   when missing (about a second), `synth-v1` needs `deno task data` and
- *   `deno task data benchmark` (`benchmarkPairs`).
+ * - the synthetic benchmarks: the quick ones (`synth-v2-quick`, `synth-v1-quick`) are
+ *   regenerated from the committed fixtures when missing (about a second), `synth-v2` and
+ *   `synth-v1` need `deno task data` and `deno task data benchmark --name NAME`
+ *   (`benchmarkPairs`).
  *
  * Paths are absolute, from the repository root (a notebook's working directory is
  * notebooks/). $SVRNN_CHECKPOINTS overrides the checkpoint folder (tests).
@@ -423,7 +424,7 @@ export function benchmarkDir(name: string): string {
 }
 
 /**
- * Makes sure a benchmark is on disk: synth-v1-quick is generated from the fixtures when
+ * Makes sure a benchmark is on disk: a quick one is generated from the fixtures when
  * missing (a second); anything else must have been made by `deno task data benchmark`.
  * Returns null with a message when it is not there.
  */
@@ -444,7 +445,7 @@ export async function ensureBenchmark(
     ok: false,
     message: `benchmark ${name} is not on disk (\`${
       relPath(root)
-    }\`): make it with \`deno task data\` then \`deno task data benchmark\``,
+    }\`): make it with \`deno task data\` then \`deno task data benchmark --name ${name}\``,
   };
 }
 
@@ -462,7 +463,7 @@ export function evalPairs(refs: PairRef[]): EvalPair[] {
 }
 
 /**
- * The pairs of a benchmark split (generating synth-v1-quick when needed), or of a GoPro
+ * The pairs of a benchmark split (generating a quick one when needed), or of a GoPro
  * folder when `gopro` is given (`blur` must then be chosen explicitly).
  */
 export async function datasetPairs(

@@ -48,6 +48,7 @@ import {
   trainingWallSec,
 } from "#lib/notebooks/resources.ts";
 import { loadPair } from "#lib/data/gopro.ts";
+import { DEFAULT_BENCHMARK, DEFAULT_QUICK_BENCHMARK } from "#lib/data/benchmark.ts";
 import { modelParamCount } from "#lib/models/registry.ts";
 
 const ctx = await notebookSetup("wasm"); // wasm: the practical CPU backend (PLATFORM.md)
@@ -60,12 +61,12 @@ const LIVE = {
   patchSize: quick(64, 32),
   learningRate: 1e-3,
   seed: 0,
-  benchmark: "synth-v1-quick", // made from the committed fixtures; "synth-v1" after `deno task data benchmark`
+  benchmark: DEFAULT_QUICK_BENCHMARK.name, // from the committed fixtures; DEFAULT_BENCHMARK.name after `deno task data benchmark`
   evalImages: quick(4, 2),
 };
 const SHIPPED = ["svrnn-small", "nah-small"];
 // Before/after images: the shipped models' benchmark when it is on disk, else the quick one.
-const SHOW_BENCHMARK = quick("synth-v1", "synth-v1-quick");
+const SHOW_BENCHMARK = quick(DEFAULT_BENCHMARK.name, DEFAULT_QUICK_BENCHMARK.name);
 const SHOW_IMAGES = quick(3, 1);
 const CROP = quick(128, 64); // side of the detail shown from each image
 
@@ -312,8 +313,8 @@ if (curves.length > 0) {
 let showBench = SHOW_BENCHMARK;
 const onDisk = await ensureBenchmark(showBench);
 if (!onDisk.ok) {
-  await showMarkdown(`${onDisk.message}; showing synth-v1-quick instead.`);
-  showBench = "synth-v1-quick";
+  await showMarkdown(`${onDisk.message}; showing ${DEFAULT_QUICK_BENCHMARK.name} instead.`);
+  showBench = DEFAULT_QUICK_BENCHMARK.name;
 }
 for (const s of shippedModels) await showMarkdown(s.message);
 const refs = await datasetPairs({ benchmark: showBench }, "test", SHOW_IMAGES);

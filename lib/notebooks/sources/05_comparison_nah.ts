@@ -31,6 +31,7 @@ import { reportedResults, reportedTableRows } from "#lib/eval/reported.ts";
 import { GOPRO_FRAME, type SpeedResult, timeInference } from "#lib/eval/speed.ts";
 import { evaluate } from "#lib/eval/evaluate.ts";
 import { loadPair } from "#lib/data/gopro.ts";
+import { DEFAULT_BENCHMARK, DEFAULT_QUICK_BENCHMARK } from "#lib/data/benchmark.ts";
 import { scatterFigure } from "#lib/viz/figure.ts";
 import { showImages, showMarkdown } from "#lib/viz/show.ts";
 import { runProvenance, showAndSave, showAndSaveTable } from "#lib/viz/write.ts";
@@ -120,20 +121,21 @@ for (const [i, name] of MODELS.entries()) {
   } else if (ctx.quick && choices[i].model) {
     // Quick mode without stored results: evaluate here on the quick benchmark, so the
     // table and plots below have something to show (labelled as such).
-    const refs = await datasetPairs({ benchmark: "synth-v1-quick" }, "test", 2);
+    const refs = await datasetPairs({ benchmark: DEFAULT_QUICK_BENCHMARK.name }, "test", 2);
     const { perImage, summary } = await evaluate(choices[i].model!, evalPairs(refs));
     evals.push({
       model: name,
       weights: choices[i].status === "shipped" ? "shipped" : "untrained stand-in",
       params: choices[i].model!.paramCount(),
-      data: "synth-v1-quick, 2 test images (quick mode, evaluated in this notebook)",
+      data:
+        `${DEFAULT_QUICK_BENCHMARK.name}, 2 test images (quick mode, evaluated in this notebook)`,
       backend: ctx.backend,
       summary,
       perImage,
     });
     evalSources.push("evaluated in this notebook (quick mode)");
     await showMarkdown(
-      `**${name}**: no \`results/eval/${name}.json\`; quick mode evaluated it on 2 images of synth-v1-quick instead.`,
+      `**${name}**: no \`results/eval/${name}.json\`; quick mode evaluated it on 2 images of ${DEFAULT_QUICK_BENCHMARK.name} instead.`,
     );
   } else {
     evals.push(null);
@@ -383,9 +385,8 @@ if (!GOPRO) {
 // most detail in the sharp image, enlarged 2x without smoothing).
 
 // %%
-const bench = (await ensureBenchmark(quick("synth-v1", "synth-v1-quick"))).ok
-  ? quick("synth-v1", "synth-v1-quick")
-  : "synth-v1-quick";
+const showName = quick(DEFAULT_BENCHMARK.name, DEFAULT_QUICK_BENCHMARK.name);
+const bench = (await ensureBenchmark(showName)).ok ? showName : DEFAULT_QUICK_BENCHMARK.name;
 const sideRefs = GOPRO
   ? await datasetPairs({ gopro: resolvePath(GOPRO), blur: GOPRO_BLUR }, "test", 1)
   : await datasetPairs({ benchmark: bench }, "test", 1);
