@@ -86,3 +86,14 @@ export function summarizeTargetGap(rows: readonly TargetGapRow[]) {
     { mean: number; median: number }
   >;
 }
+
+/** What `deno task data targets --results FILE` writes. */
+export interface TargetGapFile {
+  benchmark: string;
+  split: "train" | "test" | "all";
+  samples: number;
+  metric: string;
+  summary: ReturnType<typeof summarizeTargetGap>;
+  rows: TargetGapRow[];
+  provenance?: Record<string, unknown>;
+}

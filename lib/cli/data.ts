@@ -19,7 +19,7 @@ import {
   SYNTH_V1,
 } from "../data/benchmark.ts";
 import { compareManifests, generateBenchmark, readManifest } from "../data/benchmark_io.ts";
-import { summarizeTargetGap, targetGap } from "../analysis/targets.ts";
+import { summarizeTargetGap, targetGap, type TargetGapFile } from "../analysis/targets.ts";
 import { provenance, writeJsonAtomic } from "./provenance.ts";
 import {
   checkPairSizes,
@@ -281,14 +281,14 @@ async function targetsMain(ctx: Context) {
     log: ctx.progress,
   });
   const summary = summarizeTargetGap(rows);
-  const result = {
+  const result: TargetGapFile = {
     benchmark: name,
     split,
     samples: rows.length,
     metric: "PSNR, dB (data range 1); blurry = blur_gamma; inf counted as 100 in summaries",
     summary,
     rows,
-    provenance: await provenance(`deno task data targets ${Deno.args.slice(1).join(" ")}`),
+    provenance: { ...await provenance(`deno task data targets ${Deno.args.slice(1).join(" ")}`) },
   };
   const path = ctx.str("results");
   if (path) await writeJsonAtomic(path, result);

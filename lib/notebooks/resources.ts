@@ -17,6 +17,7 @@
  * notebooks/). $SVRNN_CHECKPOINTS overrides the checkpoint folder (tests).
  */
 import * as tf from "@tensorflow/tfjs";
+import type { TargetGapFile } from "../analysis/targets.ts";
 import { inspectCheckpoint, loadModel } from "../models/checkpoint.ts";
 import { createModel } from "../models/registry.ts";
 import type { DeblurModel } from "../models/model.ts";
@@ -369,6 +370,15 @@ export async function readEvalResult(
 ): Promise<{ path: string; result: EvalResult } | null> {
   const path = `${repoRoot()}/results/eval/${name}.json`;
   const result = await readJson<EvalResult>(path);
+  return result ? { path, result } : null;
+}
+
+/** `results/benchmark/NAME.targets.json` (`deno task data targets`), or null when absent. */
+export async function readTargetGap(
+  name: string,
+): Promise<{ path: string; result: TargetGapFile } | null> {
+  const path = `${repoRoot()}/results/benchmark/${name}.targets.json`;
+  const result = await readJson<TargetGapFile>(path);
   return result ? { path, result } : null;
 }
 

@@ -17,7 +17,9 @@
 // 1. the recipe: the paper's, this notebook's live run, the shipped models';
 // 2. a short live training run, with its progress and loss curve;
 // 3. the shipped models' full training curves (loss, validation PSNR, throughput);
-// 4. before and after: test images through the shipped models and the live one.
+// 4. before and after: test images through the shipped models and the live one;
+// 5. which sharp image a synthetic blur determines, and why the shipped models train on
+//    synth-v2.
 //
 // Everything runs through `lib/train/trainer.ts` (the same loop as `deno task train`,
 // seeded and resumable) and `lib/eval/evaluate.ts`; this notebook sets parameters and
@@ -42,6 +44,7 @@ import {
 import {
   datasetPairs,
   ensureBenchmark,
+  readTargetGap,
   readTrainingLog,
   relPath,
   shippedOrFallback,
@@ -187,8 +190,9 @@ await showAndSaveTable(
 // ## 3. The shipped models' training runs
 //
 // `deno task train` logs one JSON line per logged step (loss, learning rate, gradient
-// norm, throughput, elapsed time) and one per validation (mean PSNR on a few held-out
-// images). The shipped models' logs are kept in `results/training/NAME.jsonl` (read from
+// norm, throughput, elapsed time) and one per validation (mean PSNR on the first 8 test
+// images: a view of progress only, since the released weights are the last ones, chosen
+// without looking at test images). The shipped models' logs are kept in `results/training/NAME.jsonl` (read from
 // the run folder `runs/NAME/log.jsonl` when that copy is missing). The raw loss is noisy
 // (each step sees a different batch of patches); the thick line is a moving average.
 
@@ -379,6 +383,71 @@ await showMarkdown(
       : "",
   ].filter(Boolean).join(" "),
 );
+
+// %% [markdown]
+// ## 5. Which sharp image? Why the shipped models train on synth-v2
+//
+// The synthetic benchmark makes a blurred image the way GoPro did: it averages a burst of
+// frames, and the middle frame is the target. Along the kit's random trajectories the
+// middle frame sits about a tenth of the path length from the pose the blur is centred on,
+// and where along the path it lies can hardly be read from the blur. `deno task data
+// targets` renders every synth-v1 test sample with both targets and scores, against the
+// middle frame: the blurry input, the centroid pose (a perfect deblurring to the pose the
+// blur shows) and the neighbouring frames. Points near the diagonal gain nothing over the
+// blurry input. synth-v2 keeps synth-v1's blurry images and makes the centroid pose the
+// target.
+
+// %%
+const gap = await readTargetGap("synth-v1");
+if (gap) {
+  const r = gap.result.rows;
+  const lo = Math.min(...r.map((x) => x.blurryVsMiddle)), hi = 45;
+  await showAndSave(
+    lineFigure(
+      [
+        {
+          name: "centroid pose (perfect deblurring to the pose of the blur)",
+          x: r.map((x) => x.blurryVsMiddle),
+          y: r.map((x) => Math.min(x.middleVsCentroid, hi)),
+          mode: "markers",
+        },
+        {
+          name: "the frames one step from the middle (mean)",
+          x: r.map((x) => x.blurryVsMiddle),
+          y: r.map((x) => Math.min(x.middleVsNeighbour, hi)),
+          mode: "markers",
+        },
+        { name: "no gain (y = x)", x: [lo, hi], y: [lo, hi], dash: "dash", width: 1 },
+      ],
+      {
+        title: `synth-v1 test samples (${r.length}): PSNR against the middle-frame target`,
+        xTitle: "blurry input, PSNR (dB)",
+        yTitle: "PSNR (dB)",
+      },
+    ),
+    "03_target_gap",
+  );
+  const label: Record<string, string> = {
+    blurryVsMiddle: "blurry input vs middle frame (synth-v1's input)",
+    blurryVsCentroid: "blurry input vs centroid pose (synth-v2's input)",
+    middleVsCentroid: "centroid pose vs middle frame",
+    middleVsNeighbour: "neighbour frames vs middle frame",
+  };
+  await showAndSaveTable(
+    "03_target_gap",
+    Object.entries(gap.result.summary).map(([k, v]) => ({
+      comparison: label[k] ?? k,
+      "mean PSNR (dB)": v.mean,
+      "median PSNR (dB)": v.median,
+    })),
+    { title: `Which sharp image: synth-v1 test split (\`${relPath(gap.path)}\`)` },
+  );
+} else {
+  await showMarkdown(
+    "No `results/benchmark/synth-v1.targets.json`: make it with `deno task data targets " +
+      "--results results/benchmark/synth-v1.targets.json` (needs `deno task data`).",
+  );
+}
 
 // %% [markdown]
 // ## What this means
