@@ -392,9 +392,9 @@ await showMarkdown(
 // middle frame sits about a tenth of the path length from the pose the blur is centred on,
 // and where along the path it lies can hardly be read from the blur. `deno task data
 // targets` renders every synth-v1 test sample with both targets and scores, against the
-// middle frame: the blurry input, the centroid pose (a perfect deblurring to the pose the
-// blur shows) and the neighbouring frames. Points near the diagonal gain nothing over the
-// blurry input. synth-v2 keeps synth-v1's blurry images and makes the centroid pose the
+// middle frame: the blurry input (x axis), the centroid pose (a perfect deblurring to the
+// pose the blur shows) and the frames one step before and after the middle (their mean
+// PSNR). Points on the diagonal gain nothing over the blurry input. synth-v2 keeps synth-v1's blurry images and makes the centroid pose the
 // target.
 
 // %%
@@ -406,13 +406,13 @@ if (gap) {
     lineFigure(
       [
         {
-          name: "centroid pose (perfect deblurring to the pose of the blur)",
+          name: "centroid pose",
           x: r.map((x) => x.blurryVsMiddle),
           y: r.map((x) => Math.min(x.middleVsCentroid, hi)),
           mode: "markers",
         },
         {
-          name: "the frames one step from the middle (mean)",
+          name: "neighbour frames",
           x: r.map((x) => x.blurryVsMiddle),
           y: r.map((x) => Math.min(x.middleVsNeighbour, hi)),
           mode: "markers",
