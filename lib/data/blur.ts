@@ -1,6 +1,7 @@
 /**
  * Blur synthesis, modelled on how the GoPro dataset (Nah et al. 2017) was made: a short burst
- * of sharp frames is averaged into one blurred frame and the middle frame is the sharp target.
+ * of sharp frames is averaged into one blurred frame and the middle frame is the sharp target
+ * (or, with `target: "centroid"`, a frame at the mean pose; see SharpTarget).
  * Here the frames are rendered from one sharp photograph:
  *
  * - "dynamic": a smooth random camera trajectory (translation, in-plane rotation, zoom) plus
