@@ -18,8 +18,9 @@
  */
 import { synthesizeBlur } from "../data/blur.ts";
 import type { BenchmarkSpec } from "../data/benchmark.ts";
-import { benchmarkSamples, type GenerateOptions } from "../data/benchmark_io.ts";
+import { benchmarkPhotos, benchmarkSamples, type GenerateOptions } from "../data/benchmark_io.ts";
 import { psnr } from "../eval/metrics.ts";
+import type { Provenance } from "../cli/provenance.ts";
 
 export interface TargetGapRow {
   split: "train" | "test";
@@ -41,7 +42,8 @@ export async function targetGap(
 ): Promise<TargetGapRow[]> {
   const splits = opts.splits ?? ["test"];
   const rows: TargetGapRow[] = [];
-  for await (const { plan, photo, options } of benchmarkSamples(spec, opts)) {
+  const photos = await benchmarkPhotos(spec, opts);
+  for await (const { plan, photo, options } of benchmarkSamples(spec, photos)) {
     if (!splits.includes(plan.split)) continue;
     if (opts.limit !== undefined && rows.length >= opts.limit) break;
     const m = synthesizeBlur(photo, { ...options, target: "middle", keepFrames: true });
@@ -95,5 +97,5 @@ export interface TargetGapFile {
   metric: string;
   summary: ReturnType<typeof summarizeTargetGap>;
   rows: TargetGapRow[];
-  provenance?: Record<string, unknown>;
+  provenance?: Provenance;
 }

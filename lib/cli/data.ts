@@ -288,7 +288,7 @@ async function targetsMain(ctx: Context) {
     metric: "PSNR, dB (data range 1); blurry = blur_gamma; inf counted as 100 in summaries",
     summary,
     rows,
-    provenance: { ...await provenance(`deno task data targets ${Deno.args.slice(1).join(" ")}`) },
+    provenance: await provenance(`deno task data targets ${Deno.args.slice(1).join(" ")}`),
   };
   const path = ctx.str("results");
   if (path) await writeJsonAtomic(path, result);

@@ -44,18 +44,14 @@ export interface GenerateOptions {
 export interface BenchmarkSample {
   plan: SamplePlan;
   photo: RgbImage;
+  /** The photo's file, and whether this is the first sample read from it. */
+  photoPath: string;
+  firstOfPhoto: boolean;
   options: SynthOptions;
 }
 
-/**
- * Every sample of the benchmark in plan order, each photo read once; `onPhoto` sees each
- * photo's id, split, path and image when it is read.
- */
-export async function* benchmarkSamples(
-  spec: BenchmarkSpec,
-  opts: GenerateOptions = {},
-  onPhoto?: (id: string, split: "train" | "test", path: string, img: RgbImage) => Promise<void>,
-): AsyncGenerator<BenchmarkSample> {
+/** The photos a benchmark is made from, checked to be the set its spec names. */
+export async function benchmarkPhotos(spec: BenchmarkSpec, opts: GenerateOptions = {}) {
   const photos = await listPhotos(
     opts.photosDir ?? "data/photos",
     opts.fixturesDir ?? "data/fixtures",
@@ -68,18 +64,23 @@ export async function* benchmarkSamples(
         `first, or use --quick for the fixtures version`,
     );
   }
-  const paths = new Map(photos.photos.map((p) => [p.id, p.path]));
+  return photos.photos;
+}
+
+/** Every sample of the benchmark in plan order, each photo read once. */
+export async function* benchmarkSamples(
+  spec: BenchmarkSpec,
+  photos: Awaited<ReturnType<typeof benchmarkPhotos>>,
+): AsyncGenerator<BenchmarkSample> {
+  const paths = new Map(photos.map((p) => [p.id, p.path]));
   let current: { id: string; img: RgbImage } | undefined;
-  for (const plan of await planBenchmark(spec, photos.photos.map((p) => p.id))) {
-    if (current?.id !== plan.photo) {
-      const path = paths.get(plan.photo)!;
-      current = { id: plan.photo, img: await readImage(path) };
-      await onPhoto?.(plan.photo, plan.split, path, current.img);
-    }
+  for (const plan of await planBenchmark(spec, photos.map((p) => p.id))) {
+    const firstOfPhoto = current?.id !== plan.photo;
+    if (firstOfPhoto) current = { id: plan.photo, img: await readImage(paths.get(plan.photo)!) };
+    const img = current!.img;
     const cr = new Rng(plan.seed).fork("crop");
-    const { width, height } = current.img;
-    const options = sampleOptions(spec, plan, width, height, cr.uniform(), cr.uniform());
-    yield { plan, photo: current.img, options };
+    const options = sampleOptions(spec, plan, img.width, img.height, cr.uniform(), cr.uniform());
+    yield { plan, photo: img, photoPath: paths.get(plan.photo)!, firstOfPhoto, options };
   }
 }
 
@@ -89,16 +90,18 @@ export async function generateBenchmark(
   opts: GenerateOptions = {},
 ): Promise<BenchmarkManifest> {
   const log = opts.log ?? (() => {});
+  const photos = await benchmarkPhotos(spec, opts);
   const dir = `${opts.out ?? "data/benchmarks"}/${spec.name}`;
+  await Deno.remove(dir, { recursive: true }).catch(() => {});
   const files: Record<string, string> = {};
   const sources: BenchmarkManifest["sources"] = [];
   const counts = { train: 0, test: 0, files: 0 };
-  const samples = benchmarkSamples(spec, opts, async (id, split, path, img) => {
-    if (sources.length === 0) await Deno.remove(dir, { recursive: true }).catch(() => {});
-    sources.push({ id, split, sha256: await sha256File(path) });
-    log(`${spec.name}: ${split}/${id} (${img.width}x${img.height})`);
-  });
-  for await (const { plan: s, photo, options } of samples) {
+  for await (const sample of benchmarkSamples(spec, photos)) {
+    const { plan: s, photo, options } = sample;
+    if (sample.firstOfPhoto) {
+      sources.push({ id: s.photo, split: s.split, sha256: await sha256File(sample.photoPath) });
+      log(`${spec.name}: ${s.split}/${s.photo} (${photo.width}x${photo.height})`);
+    }
     const r = synthesizeBlur(photo, options);
     for (
       const [sub, img] of [["blur", r.blurStored], ["blur_gamma", r.blurLinear], [
