@@ -53,6 +53,7 @@ import {
 import { loadPair } from "#lib/data/gopro.ts";
 import { DEFAULT_BENCHMARK, DEFAULT_QUICK_BENCHMARK } from "#lib/data/benchmark.ts";
 import { modelParamCount } from "#lib/models/registry.ts";
+import { logTrend, trendAt } from "#lib/analysis/trend.ts";
 
 const ctx = await notebookSetup("wasm"); // wasm: the practical CPU backend (PLATFORM.md)
 
@@ -71,6 +72,9 @@ const SHIPPED = ["svrnn-small", "nah-small"];
 // Before/after images: the shipped models' benchmark when it is on disk, else the quick one.
 const SHOW_BENCHMARK = quick(DEFAULT_BENCHMARK.name, DEFAULT_QUICK_BENCHMARK.name);
 const SHOW_IMAGES = quick(3, 1);
+// Validation trend: fitted against log2(step) from this step on (the first hundreds of steps
+// climb much faster than the rest and would dominate the line).
+const TREND_FROM = 1000;
 const CROP = quick(128, 64); // side of the detail shown from each image
 
 await showMarkdown(
@@ -212,8 +216,12 @@ if (tunedCurves.length) {
   await showMarkdown(
     tunedCurves.map((c) =>
       `**${c.name}** was trained in two runs: \`${relPath(c.log!.initPath!)}\`, then ` +
-      `\`${relPath(c.log!.path)}\`, which started from the first run's best weights with a new ` +
-      `learning-rate schedule; its steps are drawn after the first run's ${c.log!.offset} steps.`
+      `\`${
+        relPath(c.log!.path)
+      }\`, which started from the first run's weights (\`--init\`) with a new ` +
+      `learning-rate schedule and seed; its steps are drawn after the first run's ${
+        c.log!.offset
+      } steps.`
     ).join("\n\n"),
   );
 }
@@ -254,23 +262,60 @@ if (curves.length > 0) {
   await showMarkdown("(no training logs: no loss figure)");
 }
 
+// %% [markdown]
+// Validation PSNR against the step, on a logarithmic step axis: over most of a run it lies
+// close to a straight line there, whose slope (dB per doubling of the steps, dashed, fitted
+// by \`lib/analysis/trend.ts\` on the first run from step \`TREND_FROM\` on) says what twice
+// the budget would buy under the same kind of schedule. It is an extrapolation, not a
+// promise: a longer run also decays its learning rate more slowly.
+
 // %%
+const valOf = (c: (typeof curves)[number]) =>
+  c.log!.records.filter((r) => r.kind === "val" && r.valPsnr !== undefined);
+// The first run only (a second, fine-tuning run restarts its learning rate).
+const trends = curves.map((c) => {
+  const val = valOf(c).filter((r) => c.log!.offset === 0 || r.step <= c.log!.offset);
+  try {
+    return logTrend(val.map((r) => r.step), val.map((r) => r.valPsnr!), TREND_FROM);
+  } catch {
+    return null; // too few validations after TREND_FROM
+  }
+});
 if (curves.length > 0) {
   await showAndSave(
     lineFigure(
-      curves.map((c) => {
-        const val = c.log!.records.filter((r) => r.kind === "val" && r.valPsnr !== undefined);
-        return {
-          name: c.name,
-          x: val.map((r) => r.step),
-          y: val.map((r) => r.valPsnr!),
-          mode: "lines+markers" as const,
-        };
+      curves.flatMap((c, i) => {
+        const val = valOf(c);
+        const t = trends[i];
+        const end = c.log!.offset || val.at(-1)!.step;
+        const color = ["rgb(31,119,180)", "rgb(255,127,14)", "rgb(44,160,44)"][i % 3];
+        return [
+          {
+            name: c.name,
+            color,
+            x: val.map((r) => r.step),
+            y: val.map((r) => r.valPsnr!),
+            mode: "lines+markers" as const,
+          },
+          ...(t
+            ? [{
+              name: `${c.name}: ${t.perDoubling >= 0 ? "+" : ""}${
+                t.perDoubling.toFixed(2)
+              } dB per doubling`,
+              x: [TREND_FROM, end],
+              y: [trendAt(t, TREND_FROM), trendAt(t, end)],
+              dash: "dash" as const,
+              width: 1.5,
+              color,
+            }]
+            : []),
+        ];
       }),
       {
         title: "Shipped models: validation PSNR during training",
-        xTitle: "step",
+        xTitle: "step (log scale)",
         yTitle: "mean PSNR (dB)",
+        logX: true,
       },
     ),
     "03_shipped_val_psnr",
@@ -296,6 +341,8 @@ if (curves.length > 0) {
           : null,
         "first val PSNR": val[0]?.valPsnr ?? null,
         "best val PSNR": val.length ? Math.max(...val.map((r) => r.valPsnr!)) : null,
+        [`val dB per doubling (from step ${TREND_FROM})`]: trends[curves.indexOf(c)]?.perDoubling ??
+          null,
         finished: rs.some((r) => r.kind === "stop") ? "stopped (non-finite)" : "logged",
       };
     }),
