@@ -1,5 +1,5 @@
 // PSNR and SSIM against hand-derived values and against scikit-image.
-import { median } from "#lib/eval/evaluate.ts";
+import { gainByInputPsnr, median } from "#lib/eval/evaluate.ts";
 import assert from "node:assert/strict";
 import { createImage, type RgbImage } from "#lib/data/image.ts";
 import { readImage } from "#lib/data/image_io.ts";
@@ -135,4 +135,22 @@ Deno.test("median: middle value, mean of the middle two, NaN when empty; input u
   assert.deepEqual(v, [5, 1, 4]);
   assert.equal(median([3, -1, 10, 2]), 2.5);
   assert.ok(Number.isNaN(median([])));
+});
+
+Deno.test("gainByInputPsnr: bands by input PSNR, open ends, empty bands left out", () => {
+  const img = (inputPsnr: number, gain: number) => ({ inputPsnr, psnr: inputPsnr + gain });
+  const bands = gainByInputPsnr(
+    [img(18, 1), img(19.9, 3), img(20, 0.5), img(27, -1), img(45, -2), img(41, 1)],
+    [20, 25, 40],
+  );
+  assert.deepEqual(bands.map((b) => [b.band, b.images, b.improved]), [
+    ["< 20", 2, 2],
+    ["[20, 25)", 1, 1],
+    ["[25, 40)", 1, 0],
+    [">= 40", 2, 1],
+  ]);
+  assert.equal(bands[0].meanGain, 2);
+  assert.equal(bands[0].medianGain, 2);
+  assert.equal(bands[3].meanGain, -0.5);
+  assert.throws(() => gainByInputPsnr([img(20, 1)], [25, 20]), /edges must ascend/);
 });

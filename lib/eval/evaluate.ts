@@ -62,6 +62,50 @@ export function median(values: number[]): number {
   return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
 }
 
+/** One band of input PSNR in `gainByInputPsnr`. */
+export interface GainBand {
+  /** "[lo, hi)" in dB; open-ended at the ends. */
+  band: string;
+  images: number;
+  meanGain: number;
+  medianGain: number;
+  improved: number;
+}
+
+/**
+ * Per-image gains grouped by how blurry the input was (its PSNR against the sharp image,
+ * cut at `edges`, dB, ascending). A mean gain hides where a model helps and where it harms:
+ * small models tend to gain on the blurriest images and lose on nearly sharp ones, where
+ * any bias costs many dB. Empty bands are left out.
+ */
+export function gainByInputPsnr(
+  perImage: Pick<ImageScore, "psnr" | "inputPsnr">[],
+  edges: number[],
+): GainBand[] {
+  for (let i = 1; i < edges.length; i++) {
+    if (!(edges[i] > edges[i - 1])) {
+      throw new Error(`gainByInputPsnr: edges must ascend: ${edges.join(", ")}`);
+    }
+  }
+  const bounds = [-Infinity, ...edges, Infinity];
+  const bands: GainBand[] = [];
+  for (let b = 0; b + 1 < bounds.length; b++) {
+    const [lo, hi] = [bounds[b], bounds[b + 1]];
+    const gains = perImage.filter((p) => p.inputPsnr >= lo && p.inputPsnr < hi).map((p) =>
+      p.psnr - p.inputPsnr
+    );
+    if (gains.length === 0) continue;
+    bands.push({
+      band: lo === -Infinity ? `< ${hi}` : hi === Infinity ? `>= ${lo}` : `[${lo}, ${hi})`,
+      images: gains.length,
+      meanGain: gains.reduce((a, g) => a + g, 0) / gains.length,
+      medianGain: median(gains),
+      improved: gains.filter((g) => g > 0).length,
+    });
+  }
+  return bands;
+}
+
 /** The process's peak resident set size (Linux /proc/self/status VmHWM), or null. */
 export function peakRssBytes(): number | null {
   try {

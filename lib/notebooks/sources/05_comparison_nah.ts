@@ -29,10 +29,10 @@ import { createModel, modelParamCount } from "#lib/models/registry.ts";
 import type { DeblurModel } from "#lib/models/model.ts";
 import { reportedResults, reportedTableRows } from "#lib/eval/reported.ts";
 import { GOPRO_FRAME, type SpeedResult, timeInference } from "#lib/eval/speed.ts";
-import { evaluate } from "#lib/eval/evaluate.ts";
+import { evaluate, gainByInputPsnr } from "#lib/eval/evaluate.ts";
 import { loadPair } from "#lib/data/gopro.ts";
 import { DEFAULT_BENCHMARK, DEFAULT_QUICK_BENCHMARK } from "#lib/data/benchmark.ts";
-import { scatterFigure } from "#lib/viz/figure.ts";
+import { lineFigure, scatterFigure } from "#lib/viz/figure.ts";
 import { showImages, showMarkdown } from "#lib/viz/show.ts";
 import { runProvenance, showAndSave, showAndSaveTable } from "#lib/viz/write.ts";
 import { quick } from "#lib/notebooks/env.ts";
@@ -73,6 +73,7 @@ const PAPER_TIME_SIZE = quick<{ width: number; height: number } | null>(
   null,
 );
 const CROP = 96; // side of the detail crops
+const GAIN_BANDS = [20, 25, 30, 40]; // input-PSNR edges (dB) of the gain-by-blur table
 
 const prov = await runProvenance();
 const hardware = `${ctx.backend}, ${prov.machine.cpu} (${prov.machine.cores} cores)`;
@@ -339,6 +340,62 @@ await showAndSave(
   }),
   "05_psnr_vs_time",
 );
+
+// %% [markdown]
+// ### Which images gain
+//
+// A mean gain hides where a model helps and where it harms. Each test image's PSNR gain
+// against how blurry its input was (the input's PSNR against the sharp image; left: heavy
+// blur, right: nearly sharp), from the evaluations above, and the same grouped in bands
+// (\`gainByInputPsnr\`, lib/eval/evaluate.ts).
+
+// %%
+if (meas.length > 0) {
+  const xMin = Math.min(...meas.flatMap(({ i }) => evals[i]!.perImage.map((p) => p.inputPsnr)));
+  const xMax = Math.max(...meas.flatMap(({ i }) => evals[i]!.perImage.map((p) => p.inputPsnr)));
+  const scatter = scatterFigure(
+    meas.map(({ name, i }) => ({
+      name,
+      x: evals[i]!.perImage.map((p) => p.inputPsnr),
+      y: evals[i]!.perImage.map((p) => p.psnr - p.inputPsnr),
+      text: evals[i]!.perImage.map((p) => p.name),
+    })),
+    {
+      title: "Per-image PSNR gain against the blurry input's PSNR (test split)",
+      xTitle: "input PSNR (dB): blurrier to the left",
+      yTitle: "gain (dB)",
+    },
+  );
+  // The zero line: above it the model helped.
+  scatter.data.push(
+    ...lineFigure([{
+      name: "no change",
+      x: [xMin, xMax],
+      y: [0, 0],
+      color: "#999",
+      dash: "dot",
+      width: 1,
+    }])
+      .data,
+  );
+  await showAndSave(scatter, "05_gain_vs_input");
+  await showAndSaveTable(
+    "05_gain_by_input",
+    meas.flatMap(({ name, i }) =>
+      gainByInputPsnr(evals[i]!.perImage, GAIN_BANDS).map((b) => ({
+        model: name,
+        "input PSNR (dB)": b.band,
+        images: b.images,
+        "mean gain (dB)": b.meanGain,
+        "median gain (dB)": b.medianGain,
+        improved: `${b.improved}/${b.images}`,
+      }))
+    ),
+    { title: `PSNR gain by how blurry the input is (${evalSources.filter(Boolean).join(", ")})` },
+  );
+} else {
+  await showMarkdown("(no evaluations: no per-image gain figure)");
+}
 
 // %% [markdown]
 // ## 5. On GoPro
