@@ -226,7 +226,7 @@ const budget = async (i: number) => {
   const first = t.init?.steps ? `${fmt(t.init.steps)} + ` : "";
   const notes = [
     t.init?.step
-      ? `the second run started from the first's best weights, step ${fmt(t.init.step)}`
+      ? `the second run started from the first's weights at step ${fmt(t.init.step)}`
       : "",
     released ? (t.init ? `${released} of the second` : released) : "",
   ].filter((n) => n);
