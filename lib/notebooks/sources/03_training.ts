@@ -27,7 +27,7 @@
 
 // %%
 import { DEFAULT_TRAIN_CONFIG } from "#lib/train/config.ts";
-import { lineFigure } from "#lib/viz/figure.ts";
+import { COLORS, lineFigure } from "#lib/viz/figure.ts";
 import { showImages, showMarkdown } from "#lib/viz/show.ts";
 import { showAndSave, showAndSaveTable } from "#lib/viz/write.ts";
 import { quick } from "#lib/notebooks/env.ts";
@@ -288,7 +288,7 @@ if (curves.length > 0) {
         const val = valOf(c);
         const t = trends[i];
         const end = c.log!.offset || val.at(-1)!.step;
-        const color = ["rgb(31,119,180)", "rgb(255,127,14)", "rgb(44,160,44)"][i % 3];
+        const color = COLORS[i % COLORS.length]; // the trend line in its model's colour
         return [
           {
             name: c.name,
@@ -322,10 +322,10 @@ if (curves.length > 0) {
   );
   await showAndSaveTable(
     "03_shipped_training",
-    curves.map((c) => {
+    curves.map((c, i) => {
       const rs = c.log!.records;
       const tr = rs.filter((r) => r.kind === "train" && r.loss !== undefined);
-      const val = rs.filter((r) => r.kind === "val" && r.valPsnr !== undefined);
+      const val = valOf(c);
       const last = tr[tr.length - 1];
       const pps = tr.map((r) => r.patchesPerSec ?? NaN).filter(Number.isFinite);
       return {
@@ -341,7 +341,7 @@ if (curves.length > 0) {
           : null,
         "first val PSNR": val[0]?.valPsnr ?? null,
         "best val PSNR": val.length ? Math.max(...val.map((r) => r.valPsnr!)) : null,
-        [`val dB per doubling (from step ${TREND_FROM})`]: trends[curves.indexOf(c)]?.perDoubling ??
+        [`val dB per doubling (from step ${TREND_FROM})`]: trends[i]?.perDoubling ??
           null,
         finished: rs.some((r) => r.kind === "stop") ? "stopped (non-finite)" : "logged",
       };
