@@ -40,6 +40,9 @@ import {
   perImageByImageFigure,
   perImageByVariantFigure,
   shortName,
+  vsReference,
+  vsReferenceFigure,
+  vsReferenceRows,
 } from "../lib/notebooks/ablation_views.ts";
 import { timeInference } from "../lib/eval/speed.ts";
 import { repoRoot } from "../lib/notebooks/env.ts";
@@ -260,6 +263,48 @@ Deno.test("ablation views: factors, per-image dropdown and slider", () => {
   assert.equal(ablationRows(withMedian)[1]["median gain (dB)"], 0.2);
   assert.equal(shortName("svrnn-small-1dir"), "1dir");
   assert.equal(shortName("svrnn-small"), "svrnn-small");
+});
+
+Deno.test("ablation views: each variant against svrnn-small, paired by image name", () => {
+  const images = Array.from({ length: 40 }, (_, i) => `s${i}/0.png`);
+  const base = images.map((_, i) => 20 + (i % 7));
+  const variant = (model: string, psnr: (i: number) => number, order = images) => ({
+    model,
+    params: 1,
+    steps: 1,
+    patches: 1,
+    trainSec: null,
+    summary: { meanPsnr: 0, meanSsim: 0, meanInputPsnr: 0, gainPsnr: 0 },
+    // Listed in `order`: the comparison must pair by name, not by position.
+    perImage: order.map((name) => {
+      const i = images.indexOf(name);
+      return { name, psnr: psnr(i), ssim: 0.5, inputPsnr: 20 };
+    }),
+    loss: [],
+  });
+  const a = {
+    variants: [
+      variant("svrnn-small-fixed", (i) => base[i] - 0.3, [...images].reverse()),
+      variant("svrnn-small", (i) => base[i]),
+      variant("cnn-small", (i) => base[i] + (i % 2 ? 0.2 : -0.2)),
+      variant("svrnn-small-2dir", (i) => base[i] + 0.4 + (i % 2 ? 0.1 : -0.1)),
+    ],
+  };
+  const rows = vsReferenceRows(a);
+  assert.deepEqual(rows.map((r) => r.model), [
+    "svrnn-small-fixed",
+    "cnn-small",
+    "svrnn-small-2dir",
+  ]);
+  assert.deepEqual(rows.map((r) => r.verdict), ["worse", "not resolved", "better"]);
+  assert.ok(Math.abs((rows[0]["PSNR - svrnn-small (dB)"] as number) + 0.3) < 1e-9);
+  assert.deepEqual([rows[1]["images better"], rows[1]["images worse"]], [20, 20]);
+  const fig = vsReferenceFigure(a)!;
+  assert.deepEqual(fig.data[0].x, ["fixed", "cnn-small", "2dir"]);
+  assert.ok(fig.data[0].error_y, "intervals drawn");
+  // No reference, no comparison.
+  assert.deepEqual(vsReference({ variants: a.variants.slice(2) }), []);
+  assert.equal(vsReferenceFigure({ variants: [] }), null);
 });
 
 Deno.test("speed: median of warm runs, extrapolated by pixel count", async () => {

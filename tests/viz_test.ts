@@ -99,6 +99,27 @@ Deno.test("renderSvg: line, log, bar, scatter, heatmap, z-plane and image figure
   assert.ok(renderSvg(imageFigure(url, 2, 2)).includes(url));
 });
 
+Deno.test("barFigure intervals: plotly error_y, drawn by the SVG renderer within the axes", () => {
+  const fig = barFigure(["a", "b"], [{
+    name: "d",
+    values: [0.5, -0.2],
+    interval: { lo: [0.25, -0.9], hi: [1.5, 0.1] },
+  }]);
+  const e = fig.data[0].error_y as { array: number[]; arrayminus: number[] };
+  assert.deepEqual(e.array, [1, 0.3]);
+  assert.deepEqual(e.arrayminus.map((v) => Math.round(v * 1e6) / 1e6), [0.25, 0.7]);
+  const svg = renderSvg(fig);
+  const bars = [...svg.matchAll(/<path d="M([\d.]+),([\d.]+)V([\d.]+)/g)];
+  assert.equal(bars.length, 2, "one error bar per bar");
+  // The axis range covers the interval ends (1.5 and -0.9), not just the bars.
+  const ticks = [...svg.matchAll(/>(-?[\d.]+)<\/text>/g)].map((m) => Number(m[1]));
+  assert.ok(Math.max(...ticks) >= 1.4 && Math.min(...ticks) <= -0.8, `ticks ${ticks}`);
+  // The first bar's interval is longer than the second's (1.25 against 1.0 dB).
+  const len = bars.map((m) => Math.abs(Number(m[3]) - Number(m[2])));
+  assert.ok(len[0] > len[1], `lengths ${len}`);
+  assert.equal(barFigure(["a"], [{ name: "x", values: [1] }]).data[0].error_y, undefined);
+});
+
 Deno.test("colorAt: end points of the scales", () => {
   assert.deepEqual(colorAt("Viridis", 0), [0x44, 0x01, 0x54]);
   assert.deepEqual(colorAt("Viridis", 1), [0xfd, 0xe7, 0x25]);

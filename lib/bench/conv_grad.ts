@@ -9,6 +9,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { type BackendWasm, currentWasmBackend } from "../ops/wasm_train/wasm_heap.ts";
 import { shippedConv2DBackpropInput } from "../ops/wasm_train_kernels.ts";
+import { median } from "../analysis/stats.ts";
 
 export interface ConvGradShape {
   batch: number;
@@ -75,12 +76,6 @@ function conv(
   pad: ConvGradShape["pad"],
 ): ConvGradShape {
   return { batch: 4, height: size, width: size, inChannels, outChannels, kernel, stride, pad };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 function timeKernel(

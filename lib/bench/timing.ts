@@ -1,11 +1,7 @@
 /** Timing helpers shared by the benchmarks. */
 import * as tf from "@tensorflow/tfjs";
 
-export function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
+export { median } from "../analysis/stats.ts";
 
 /**
  * Waits until the backend has finished queued work, so a wall-clock measurement covers

@@ -46,7 +46,7 @@ export const ABLATE_SPEC: CommandSpec = {
     benchmark: {
       type: "string",
       valueName: "NAME",
-      default: "synth-v1",
+      default: "synth-v2",
       description: "synthetic benchmark",
     },
     blur: {
@@ -58,7 +58,7 @@ export const ABLATE_SPEC: CommandSpec = {
     steps: {
       type: "string",
       valueName: "N",
-      default: "600",
+      default: "2000",
       description: "training steps per variant",
     },
     batch: { type: "string", valueName: "N", default: "8", description: "patches per step" },
@@ -102,7 +102,7 @@ export const ABLATE_SPEC: CommandSpec = {
   },
   details: `Every variant sees the same batches (same seed) for the same number of steps; the table
 reports test PSNR/SSIM, parameters and training wall time. Quick check:
-  deno task ablate --benchmark synth-v1-quick --steps 5 --batch 2 --patch 32 --eval-images 2 --out /tmp/a.json`,
+  deno task ablate --benchmark synth-v2-quick --steps 5 --batch 2 --patch 32 --eval-images 2 --out /tmp/a.json`,
 };
 
 async function main(ctx: Context) {
@@ -117,7 +117,7 @@ async function main(ctx: Context) {
   const name = ctx.str("benchmark")!;
   const cfg: TrainConfig = {
     ...DEFAULT_TRAIN_CONFIG,
-    steps: ctx.int("steps", 600, 1),
+    steps: ctx.int("steps", 2000, 1),
     batchSize: ctx.int("batch", 8, 1),
     patchSize: ctx.int("patch", 64, 8),
     learningRate: ctx.num("lr", 3e-4, 0),

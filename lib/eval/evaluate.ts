@@ -9,6 +9,7 @@ import { clampImage, type RgbImage } from "../data/image.ts";
 import { psnr, ssim } from "./metrics.ts";
 import { predictTiled, type TileOptions } from "./tiled.ts";
 import { syncBackend } from "../bench/timing.ts";
+import { median } from "../analysis/stats.ts";
 
 /** One pair, loaded lazily so a dataset never has to fit in memory. */
 export interface EvalPair {
@@ -53,13 +54,6 @@ export interface EvalSummary {
   rssBytes: number;
   /** Peak resident set size of the process so far (Linux VmHWM), bytes; null elsewhere. */
   peakRssBytes: number | null;
-}
-
-/** Median of a list (mean of the middle two for an even length; NaN when empty). */
-export function median(values: number[]): number {
-  if (values.length === 0) return NaN;
-  const v = [...values].sort((a, b) => a - b), m = v.length >> 1;
-  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
 }
 
 /** One band of input PSNR in `gainByInputPsnr`. */

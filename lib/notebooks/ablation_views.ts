@@ -10,6 +10,7 @@ import { barFigure, type Figure, lineFigure } from "../viz/figure.ts";
 import { menuFigure } from "../viz/menus.ts";
 import type { Row } from "../viz/table.ts";
 import type { Ablations, AblationVariant } from "./resources.ts";
+import { pairedByName, type PairedDifference } from "../analysis/paired.ts";
 
 /**
  * The questions the ablation answers, each a set of variants differing in one thing, with
@@ -101,6 +102,60 @@ function gainSeries(vs: Ablations["variants"]): { name: string; values: number[]
     series.push({ name: "median PSNR gain (dB)", values: medians as number[] });
   }
   return series;
+}
+
+/** The reference every variant is compared with: svrnn-small, the paper's layout. */
+export const ABLATION_REFERENCE = "svrnn-small";
+
+/**
+ * Each variant's per-image PSNR minus the reference's on the same test images (matched by
+ * name), with a seeded 95% bootstrap interval of the mean and the images won and lost:
+ * the table that says which differences the test set can resolve. Empty when the
+ * reference is missing; variants sharing no image with it are left out.
+ */
+export function vsReference(
+  a: Ablations,
+  reference = ABLATION_REFERENCE,
+): { model: string; diff: PairedDifference }[] {
+  const ref = a.variants.find((v) => v.model === reference);
+  if (!ref) return [];
+  return a.variants.filter((v) => v !== ref).flatMap((v) => {
+    const diff = pairedByName(v.perImage, ref.perImage, (p) => p.psnr);
+    return diff ? [{ model: v.model, diff }] : [];
+  });
+}
+
+/** `vsReference` as table rows, with a verdict: better, worse, or not resolved. */
+export function vsReferenceRows(a: Ablations, reference = ABLATION_REFERENCE): Row[] {
+  return vsReference(a, reference).map(({ model, diff: d }) => ({
+    model,
+    changes: VARIANT_SHORT[model] ?? "",
+    [`PSNR - ${reference} (dB)`]: d.mean,
+    "95% CI low": d.lo,
+    "95% CI high": d.hi,
+    "images better": d.wins,
+    "images worse": d.losses,
+    verdict: d.lo > 0 ? "better" : d.hi < 0 ? "worse" : "not resolved",
+  }));
+}
+
+/** `vsReference` as bars with their 95% intervals. */
+export function vsReferenceFigure(a: Ablations, reference = ABLATION_REFERENCE): Figure | null {
+  const rows = vsReference(a, reference);
+  if (rows.length === 0) return null;
+  return barFigure(
+    rows.map((r) => shortName(r.model)),
+    [{
+      name: `PSNR - ${reference}`,
+      values: rows.map((r) => r.diff.mean),
+      interval: { lo: rows.map((r) => r.diff.lo), hi: rows.map((r) => r.diff.hi) },
+    }],
+    {
+      title: `Each variant against ${reference}: mean per-image PSNR difference, 95% bootstrap CI`,
+      yTitle: "dB (above 0: variant better)",
+      height: 420,
+    },
+  );
 }
 
 /** A dropdown of factors, each showing its variants' PSNR gain over the blurry input. */

@@ -12,6 +12,7 @@ import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from "../train/config.ts";
 import { type LogRecord, train } from "../train/trainer.ts";
 import { makeTrainData } from "../train/data.ts";
 import type { GoProBlur } from "../data/gopro.ts";
+import { DEFAULT_QUICK_BENCHMARK } from "../data/benchmark.ts";
 import { type EvalSummary, evaluate, type ImageScore } from "../eval/evaluate.ts";
 import { type Figure, lineFigure } from "../viz/figure.ts";
 import { type AblationVariant, datasetPairs, evalPairs } from "./resources.ts";
@@ -32,7 +33,7 @@ export interface ExperimentConfig {
   patchSize: number;
   learningRate: number;
   seed?: number;
-  /** Synthetic benchmark (default "synth-v1-quick", made from the fixtures when missing). */
+  /** Synthetic benchmark (default DEFAULT_QUICK_BENCHMARK, made from the fixtures when missing). */
   benchmark?: string;
   /** Benchmark images used: "blur_gamma" (default) or "blur". */
   blur?: GoProBlur;
@@ -81,7 +82,7 @@ export async function trainAndEvaluate(
   const overrides = { ...(cfg.overrides ?? {}) };
   const seed = cfg.seed ?? 0;
   const model = createModel(cfg.model, { seed, ...overrides });
-  const benchmark = cfg.benchmark ?? "synth-v1-quick";
+  const benchmark = cfg.benchmark ?? DEFAULT_QUICK_BENCHMARK.name;
   const blur = cfg.blur ?? "blur_gamma";
   const trainRefs = await datasetPairs({ benchmark, blur }, "train");
   const testRefs = await datasetPairs({ benchmark, blur }, "test", cfg.evalImages ?? 4);

@@ -202,10 +202,19 @@ export function scatterFigure(
   return { data, layout: baseLayout(opts) };
 }
 
-/** Grouped bars: one trace per series over shared categories. */
+/**
+ * Grouped bars: one trace per series over shared categories. `interval` draws an error bar
+ * per bar from `lo` to `hi` (absolute values, e.g. a confidence interval), as plotly's
+ * asymmetric `error_y`.
+ */
 export function barFigure(
   categories: string[],
-  series: { name: string; values: ArrayLike<number>; color?: string }[],
+  series: {
+    name: string;
+    values: ArrayLike<number>;
+    color?: string;
+    interval?: { lo: ArrayLike<number>; hi: ArrayLike<number> };
+  }[],
   opts: AxisOptions & { stacked?: boolean } = {},
 ): Figure {
   const data: Trace[] = series.map((s, i) => ({
@@ -214,6 +223,17 @@ export function barFigure(
     x: categories,
     y: roundArray(s.values),
     marker: { color: s.color ?? COLORS[i % COLORS.length] },
+    ...(s.interval
+      ? {
+        error_y: {
+          type: "data",
+          symmetric: false,
+          array: roundArray(Array.from(s.values, (v, j) => s.interval!.hi[j] - v)),
+          arrayminus: roundArray(Array.from(s.values, (v, j) => v - s.interval!.lo[j])),
+          color: "#333333",
+        },
+      }
+      : {}),
   }));
   const layout = baseLayout(opts);
   layout.barmode = opts.stacked ? "stack" : "group";

@@ -224,6 +224,14 @@ export interface SvgOptions {
 }
 
 const isBar = (t: Trace) => t.type === "bar";
+
+/** A bar trace's asymmetric error bars (plotly `error_y` of type "data"), or null. */
+function barErrors(t: Trace): { plus: number[]; minus: number[] } | null {
+  const e = t.error_y as { array?: ArrayLike<number>; arrayminus?: ArrayLike<number> } | undefined;
+  if (!e?.array) return null;
+  const plus = Array.from(e.array, Number);
+  return { plus, minus: e.arrayminus ? Array.from(e.arrayminus, Number) : plus };
+}
 const isHeat = (t: Trace) => t.type === "heatmap";
 const isImage = (t: Trace) => t.type === "image";
 const isScatter = (t: Trace) => !t.type || t.type === "scatter" || t.type === "scattergl";
@@ -320,6 +328,13 @@ export function renderSvg(fig: Figure, opts: SvgOptions = {}): string {
       });
       if (isBar(t)) {
         extend(ey, yKind === "log" ? null : 0);
+        const err = barErrors(t);
+        if (err) {
+          ys.forEach((v, i) => {
+            extend(ey, toUnit(yAx, Number(v) + err.plus[i]));
+            extend(ey, toUnit(yAx, Number(v) - err.minus[i]));
+          });
+        }
         if (L.barmode === "stack") {
           // Stacked extents: sum per category.
           const sums = new Map<string, number>();
@@ -481,7 +496,7 @@ export function renderSvg(fig: Figure, opts: SvgOptions = {}): string {
       );
     } else if (isBar(t)) {
       const bi = bars.indexOf(t), nb = L.barmode === "stack" ? 1 : bars.length;
-      const slot = 0.8 / nb, xs = arr(t.x), ys = arr(t.y);
+      const slot = 0.8 / nb, xs = arr(t.x), ys = arr(t.y), err = barErrors(t);
       ys.forEach((v, i) => {
         const c = toUnit(xAx, xs[i]);
         const val = Number(v);
@@ -499,6 +514,16 @@ export function renderSvg(fig: Figure, opts: SvgOptions = {}): string {
             f1(Math.abs(xb - xa))
           }" height="${f1(Math.abs(yb - ya))}" fill="${color}"/>`,
         );
+        const lo = err ? Y(base + val - err.minus[i]) : null;
+        const hi = err ? Y(base + val + err.plus[i]) : null;
+        if (lo !== null && hi !== null) {
+          const xm = (xa + xb) / 2, cap = Math.min(6, Math.abs(xb - xa) / 4);
+          out.push(
+            `<path d="M${f1(xm)},${f1(lo)}V${f1(hi)}M${f1(xm - cap)},${f1(lo)}H${f1(xm + cap)}M${
+              f1(xm - cap)
+            },${f1(hi)}H${f1(xm + cap)}" stroke="#333333" stroke-width="1.5"/>`,
+          );
+        }
       });
     } else if (isScatter(t)) {
       out.push(renderScatter(t, color, X, Y));
