@@ -25,7 +25,12 @@ import {
   modelConfig,
   modelParamCount,
 } from "#lib/models/registry.ts";
-import { CONCAT_ORDER, GATE_SLICE_ORDER, type SVRNNConfig } from "#lib/models/svrnn.ts";
+import {
+  CONCAT_ORDER,
+  GATE_SLICE_ORDER,
+  mergeDirections,
+  type SVRNNConfig,
+} from "#lib/models/svrnn.ts";
 import type { NahConfig } from "#lib/models/deepdeblur.ts";
 
 const SMALL_NAMES = MODEL_NAMES.filter((n) => n !== "svrnn" && n !== "nah");
@@ -479,6 +484,31 @@ Deno.test("svrnn ablation configs: gate sources, directions, blocks, fuse, resiz
   assert.throws(() => createModel("svrnn-small", { e1Kernel: 4 }), /odd/);
   assert.throws(() => createModel("svrnn-huge"), /unknown model "svrnn-huge"; known: svrnn, nah/);
   x.dispose();
+});
+
+Deno.test("mergeDirections equals a max or mean over the stacked scans, values and gradients", async () => {
+  await initBackend("cpu");
+  const scans = [0, 1, 2, 3].map((i) => tf.randomNormal([2, 5, 6, 3], 0, 1, "float32", 10 + i));
+  const w = tf.randomNormal([2, 5, 6, 3], 0, 1, "float32", 99);
+  for (const how of ["max", "mean"] as const) {
+    const ref = (...s: tf.Tensor[]) => {
+      const st = tf.stack(s, 0);
+      return (how === "max" ? tf.max(st, 0) : tf.mean(st, 0)) as tf.Tensor4D;
+    };
+    const mine = (...s: tf.Tensor[]) => mergeDirections(s as tf.Tensor4D[], how);
+    const loss = (f: typeof ref) => (...s: tf.Tensor[]) => tf.sum(tf.mul(f(...s), w)) as tf.Scalar;
+    const [a, b] = [ref(...scans), mine(...scans)];
+    const tol = how === "max" ? 0 : 1e-6;
+    assert.ok(tf.max(tf.abs(tf.sub(a, b))).dataSync()[0] <= tol, `${how} values`);
+    const [ga, gb] = [tf.grads(loss(ref))(scans), tf.grads(loss(mine))(scans)];
+    for (let i = 0; i < 4; i++) {
+      assert.ok(tf.max(tf.abs(tf.sub(ga[i], gb[i]))).dataSync()[0] <= tol, `${how} gradient ${i}`);
+    }
+  }
+  // One direction: a copy, not the same tensor (the caller may dispose its scans).
+  const one = mergeDirections([scans[0] as tf.Tensor4D], "max");
+  assert.notEqual(one, scans[0]);
+  assert.deepEqual(one.dataSync(), scans[0].dataSync());
 });
 
 Deno.test("nah: three scales, finest first, pyramid by 2x2 averaging, mean shift", async () => {

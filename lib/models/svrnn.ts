@@ -259,6 +259,18 @@ export interface SVRNNModel extends DeblurModel<SVRNNConfig> {
   analyze(x: tf.Tensor4D): Analysis;
 }
 
+/**
+ * The directions' scans merged without conv_rnnK (the "nofuse" ablation): elementwise max
+ * or mean. Pairwise `tf.maximum` / `tf.addN` rather than a reduction over a stacked axis:
+ * the same values and, barring exact ties, the same gradients, about ten times faster on
+ * the cpu and native backends, whose reductions over a leading axis transpose first.
+ */
+export function mergeDirections(scans: tf.Tensor4D[], how: "max" | "mean"): tf.Tensor4D {
+  if (scans.length === 1) return scans[0].clone();
+  if (how === "max") return scans.reduce((a, b) => tf.maximum(a, b));
+  return tf.div(tf.addN(scans), scans.length);
+}
+
 /** Builds an SVRNN from a full config (see svrnnConfig); `name` labels it. */
 export function createSVRNN(name: string, config: SVRNNConfig): SVRNNModel {
   const c: SVRNNConfig = { ...config, directions: [...config.directions] };
@@ -371,9 +383,7 @@ export function createSVRNN(name: string, config: SVRNNConfig): SVRNNModel {
       const cat = scans.length === 1 ? scans[0] : tf.concat(scans, 3) as tf.Tensor4D;
       return lrelu(cat, `conv_rnn${k}`);
     }
-    if (scans.length === 1) return scans[0].clone();
-    const stacked = tf.stack(scans, 0);
-    return (c.unfusedMerge === "max" ? tf.max(stacked, 0) : tf.mean(stacked, 0)) as tf.Tensor4D;
+    return mergeDirections(scans, c.unfusedMerge);
   }
 
   /** The whole network; `record` collects intermediates (analysis) and keeps them. */
