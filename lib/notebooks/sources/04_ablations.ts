@@ -287,8 +287,9 @@ await showMarkdown(
 // * **RNN versus CNN.** `cnn-small` has the same parameters and skeleton; the difference
 //   is the receptive field (finite for the CNN) and the input-dependent gates.
 // * Every variant starts as the identity (the small presets' residual), so the table measures
-//   how much sharpening each learned in the same budget. At a few hundred steps the
-//   differences are a fraction of a dB and the mean is swayed by the near-flat test crops:
-//   read the median gain beside it, and compare at several budgets (`deno task ablate
-//   --steps N`) before drawing conclusions. Notebook 05 compares
-//   SVRNN with Nah et al. and with the papers' reported numbers.
+//   how much sharpening each learned in the same budget. At the CPU budgets used here
+//   (thousands of steps, against the paper's 200,000) the differences are tenths of a dB at
+//   most and the mean is swayed by the near-flat test crops: read the median gain and the
+//   paired table beside it, and compare at several budgets (`deno task ablate --steps N`)
+//   and seeds (`--seed`) before drawing conclusions. Notebook 05 compares SVRNN with
+//   Nah et al. and with the papers' reported numbers.
