@@ -34,6 +34,7 @@ import {
 import {
   ABLATION_FACTORS,
   ablationRows,
+  acrossSeedsRows,
   factorFigure,
   lossFigure,
   overviewFigure,
@@ -305,6 +306,22 @@ Deno.test("ablation views: each variant against svrnn-small, paired by image nam
   // No reference, no comparison.
   assert.deepEqual(vsReference({ variants: a.variants.slice(2) }), []);
   assert.equal(vsReferenceFigure({ variants: [] }), null);
+  // Another seed: the reference moves by +0.1 dB, fixed by +0.5 (overtaking it); 2dir is
+  // only in the first study, and so left out.
+  const b = {
+    recipe: { seed: 1 },
+    variants: [
+      variant("svrnn-small", (i) => base[i] + 0.1),
+      variant("svrnn-small-fixed", (i) => base[i] + 0.2),
+    ],
+  };
+  const seeds = acrossSeedsRows({ ...a, recipe: { seed: 0 } }, b);
+  assert.deepEqual(seeds.map((r) => r.model), ["svrnn-small", "svrnn-small-fixed"]);
+  assert.ok(Math.abs((seeds[0]["seed 1 - seed 0 (dB)"] as number) - 0.1) < 1e-9);
+  assert.ok(Math.abs((seeds[1]["seed 1 - seed 0 (dB)"] as number) - 0.5) < 1e-9);
+  assert.equal(seeds[0]["- svrnn-small, seed 0"], "-");
+  assert.equal(seeds[1]["- svrnn-small, seed 0"], "-0.300 [-0.300, -0.300]");
+  assert.equal(seeds[1]["- svrnn-small, seed 1"], "+0.100 [0.100, 0.100]");
 });
 
 Deno.test("speed: median of warm runs, extrapolated by pixel count", async () => {

@@ -139,6 +139,35 @@ export function vsReferenceRows(a: Ablations, reference = ABLATION_REFERENCE): R
   }));
 }
 
+/**
+ * The same variants trained with another seed (`b`, e.g. `deno task ablate --seed 1`): how
+ * far a retrain moves each variant (b minus a, paired by image) and whether its difference
+ * to the reference keeps its sign. Rows for the variants present in both studies.
+ */
+export function acrossSeedsRows(a: Ablations, b: Ablations, reference = ABLATION_REFERENCE): Row[] {
+  const seedOf = (x: Ablations) => (x.recipe?.seed as number | undefined) ?? "?";
+  const [sa, sb] = [seedOf(a), seedOf(b)];
+  const vsA = new Map(vsReference(a, reference).map((r) => [r.model, r.diff]));
+  const vsB = new Map(vsReference(b, reference).map((r) => [r.model, r.diff]));
+  const fmt = (d: PairedDifference | undefined) =>
+    d
+      ? `${d.mean >= 0 ? "+" : ""}${d.mean.toFixed(3)} [${d.lo.toFixed(3)}, ${d.hi.toFixed(3)}]`
+      : "-";
+  return b.variants.flatMap((vb) => {
+    const va = a.variants.find((v) => v.model === vb.model);
+    const d = va ? pairedByName(vb.perImage, va.perImage, (p) => p.psnr) : null;
+    if (!d) return [];
+    return [{
+      model: vb.model,
+      [`seed ${sb} - seed ${sa} (dB)`]: d.mean,
+      "95% CI low": d.lo,
+      "95% CI high": d.hi,
+      [`- ${reference}, seed ${sa}`]: vb.model === reference ? "-" : fmt(vsA.get(vb.model)),
+      [`- ${reference}, seed ${sb}`]: vb.model === reference ? "-" : fmt(vsB.get(vb.model)),
+    }];
+  });
+}
+
 /** `vsReference` as bars with their 95% intervals. */
 export function vsReferenceFigure(a: Ablations, reference = ABLATION_REFERENCE): Figure | null {
   const rows = vsReference(a, reference);

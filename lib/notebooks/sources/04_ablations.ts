@@ -44,6 +44,7 @@ import {
 import {
   ABLATION_FACTORS,
   ablationRows,
+  acrossSeedsRows,
   factorFigure,
   lossFigure,
   overviewFigure,
@@ -57,6 +58,7 @@ const ctx = await notebookSetup("wasm");
 
 // Parameters: edit and re-run.
 const ABLATIONS_FILE = "results/ablations.json"; // written by `deno task ablate`
+const SEED_FILE = "results/ablations.seed1.json"; // some variants again with --seed 1 (optional)
 
 const variantNames = new Set(ABLATION_FACTORS.flatMap((f) => f.variants));
 await showAndSaveTable(
@@ -129,6 +131,26 @@ if (ablations) {
   });
   const f = vsReferenceFigure(ablations);
   if (f) await showAndSave(f, "04_ablation_vs_reference");
+}
+
+// %% [markdown]
+// **And the training seed?** The same recipe with another seed draws other initial weights
+// and other batches. Retraining some variants that way (`SEED_FILE`) measures how far a
+// retrain alone moves a variant, which is the yardstick for the differences above; the
+// last two columns show each variant against svrnn-small under either seed.
+
+// %%
+const seeds: Ablations | null = await readAblations(resolvePath(SEED_FILE));
+if (ablations && seeds) {
+  await showAndSaveTable("04_ablation_seeds", acrossSeedsRows(ablations, seeds), {
+    title: "The same variants with another training seed, paired by image",
+  });
+} else {
+  await showMarkdown(
+    `\`${SEED_FILE}\` is missing: make it with \`deno task ablate --seed 1 --variants ` +
+      `svrnn-small,svrnn-small-fixed,svrnn-small-2dir --runs runs/ablations-seed1 --out ${SEED_FILE}\`` +
+      " (tens of minutes on one core), then re-run this cell.",
+  );
 }
 
 // %%
