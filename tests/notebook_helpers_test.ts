@@ -319,9 +319,9 @@ Deno.test("ablation views: each variant against svrnn-small, paired by image nam
   assert.deepEqual(seeds.map((r) => r.model), ["svrnn-small", "svrnn-small-fixed"]);
   assert.ok(Math.abs((seeds[0]["seed 1 - seed 0 (dB)"] as number) - 0.1) < 1e-9);
   assert.ok(Math.abs((seeds[1]["seed 1 - seed 0 (dB)"] as number) - 0.5) < 1e-9);
-  assert.equal(seeds[0]["- svrnn-small, seed 0"], "-");
-  assert.equal(seeds[1]["- svrnn-small, seed 0"], "-0.300 [-0.300, -0.300]");
-  assert.equal(seeds[1]["- svrnn-small, seed 1"], "+0.100 [0.100, 0.100]");
+  assert.equal(seeds[0]["minus svrnn-small, seed 0 (95% CI)"], "-");
+  assert.equal(seeds[1]["minus svrnn-small, seed 0 (95% CI)"], "-0.300 [-0.300, -0.300]");
+  assert.equal(seeds[1]["minus svrnn-small, seed 1 (95% CI)"], "+0.100 [0.100, 0.100]");
 });
 
 Deno.test("speed: median of warm runs, extrapolated by pixel count", async () => {

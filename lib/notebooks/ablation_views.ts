@@ -162,8 +162,12 @@ export function acrossSeedsRows(a: Ablations, b: Ablations, reference = ABLATION
       [`seed ${sb} - seed ${sa} (dB)`]: d.mean,
       "95% CI low": d.lo,
       "95% CI high": d.hi,
-      [`- ${reference}, seed ${sa}`]: vb.model === reference ? "-" : fmt(vsA.get(vb.model)),
-      [`- ${reference}, seed ${sb}`]: vb.model === reference ? "-" : fmt(vsB.get(vb.model)),
+      [`minus ${reference}, seed ${sa} (95% CI)`]: vb.model === reference
+        ? "-"
+        : fmt(vsA.get(vb.model)),
+      [`minus ${reference}, seed ${sb} (95% CI)`]: vb.model === reference
+        ? "-"
+        : fmt(vsB.get(vb.model)),
     }];
   });
 }
