@@ -1,7 +1,7 @@
 /** lib/analysis/stats.ts and paired.ts: quantiles and paired model comparisons (median: metrics_test). */
 import assert from "node:assert/strict";
 import { quantileSorted } from "../lib/analysis/stats.ts";
-import { pairedByName, pairedDifference } from "../lib/analysis/paired.ts";
+import { pairedByName, pairedDifference, resolvedSign } from "../lib/analysis/paired.ts";
 import { Rng } from "../lib/data/prng.ts";
 
 Deno.test("quantileSorted follows numpy's linear convention", () => {
@@ -41,6 +41,9 @@ Deno.test("pairedDifference: the interval covers a noisy shift, excludes 0 when 
   const n50 = pairedDifference(noise, b, { level: 0.5 });
   assert.ok(n95.lo < 0 && n95.hi > 0, `[${n95.lo}, ${n95.hi}]`);
   assert.ok(n50.hi - n50.lo < n95.hi - n95.lo);
+  assert.equal(resolvedSign(d), 1);
+  assert.equal(resolvedSign(n95), 0);
+  assert.equal(resolvedSign(pairedDifference(b, shifted)), -1);
 });
 
 Deno.test("pairedDifference: ties, and bad input is an Error naming the problem", () => {

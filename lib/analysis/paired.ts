@@ -84,6 +84,14 @@ export function pairedDifference(
 }
 
 /**
+ * Which side the interval puts ahead: 1 when all of it is above 0 (a ahead), -1 when all of
+ * it is below, 0 when it contains 0 (the test set does not rank the two).
+ */
+export function resolvedSign(d: PairedDifference): -1 | 0 | 1 {
+  return d.lo > 0 ? 1 : d.hi < 0 ? -1 : 0;
+}
+
+/**
  * `pairedDifference` of a metric over the images two result lists share, matched by name
  * (the lists may be in any order); null when they share none.
  */

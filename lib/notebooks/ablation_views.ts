@@ -10,7 +10,7 @@ import { barFigure, type Figure, lineFigure } from "../viz/figure.ts";
 import { menuFigure } from "../viz/menus.ts";
 import type { Row } from "../viz/table.ts";
 import type { Ablations, AblationVariant } from "./resources.ts";
-import { pairedByName, type PairedDifference } from "../analysis/paired.ts";
+import { pairedByName, type PairedDifference, resolvedSign } from "../analysis/paired.ts";
 
 /**
  * The questions the ablation answers, each a set of variants differing in one thing, with
@@ -135,7 +135,7 @@ export function vsReferenceRows(a: Ablations, reference = ABLATION_REFERENCE): R
     "95% CI high": d.hi,
     "images better": d.wins,
     "images worse": d.losses,
-    verdict: d.lo > 0 ? "better" : d.hi < 0 ? "worse" : "not resolved",
+    verdict: ({ 1: "better", 0: "not resolved", [-1]: "worse" } as const)[resolvedSign(d)],
   }));
 }
 

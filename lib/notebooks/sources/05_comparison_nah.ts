@@ -30,7 +30,7 @@ import type { DeblurModel } from "#lib/models/model.ts";
 import { reportedResults, reportedTableRows } from "#lib/eval/reported.ts";
 import { GOPRO_FRAME, type SpeedResult, timeInference } from "#lib/eval/speed.ts";
 import { evaluate, gainByInputPsnr } from "#lib/eval/evaluate.ts";
-import { pairedByName } from "#lib/analysis/paired.ts";
+import { pairedByName, resolvedSign } from "#lib/analysis/paired.ts";
 import { loadPair } from "#lib/data/gopro.ts";
 import { DEFAULT_BENCHMARK, DEFAULT_QUICK_BENCHMARK } from "#lib/data/benchmark.ts";
 import { lineFigure, scatterFigure } from "#lib/viz/figure.ts";
@@ -421,11 +421,10 @@ if (paired) {
     [`${MODELS[1]} better on`]: paired.wins,
     [`${MODELS[0]} better on`]: paired.losses,
   }], { title: "Paired per-image PSNR difference on the test split" });
-  const verdict = paired.lo > 0
-    ? `${MODELS[1]} is ahead beyond the spread of the test images`
-    : paired.hi < 0
-    ? `${MODELS[0]} is ahead beyond the spread of the test images`
-    : "the interval contains 0: this test set does not rank the two models";
+  const sign = resolvedSign(paired);
+  const verdict = sign === 0
+    ? "the interval contains 0: this test set does not rank the two models"
+    : `${MODELS[sign > 0 ? 1 : 0]} is ahead beyond the spread of the test images`;
   await showMarkdown(
     `**Measured here.** ${MODELS[1]} minus ${MODELS[0]}: ${paired.mean >= 0 ? "+" : ""}${
       paired.mean.toFixed(2)
