@@ -40,7 +40,9 @@ import {
   overviewFigure,
   perImageByImageFigure,
   perImageByVariantFigure,
+  recipeSweep,
   shortName,
+  sweepLabel,
   vsReference,
   vsReferenceFigure,
   vsReferenceRows,
@@ -322,6 +324,62 @@ Deno.test("ablation views: each variant against svrnn-small, paired by image nam
   assert.equal(seeds[0]["minus svrnn-small, seed 0 (95% CI)"], "-");
   assert.equal(seeds[1]["minus svrnn-small, seed 0 (95% CI)"], "-0.300 [-0.300, -0.300]");
   assert.equal(seeds[1]["minus svrnn-small, seed 1 (95% CI)"], "+0.100 [0.100, 0.100]");
+  // Worse under seed 0, better under seed 1: no verdict survives.
+  assert.equal(seeds[1]["verdict under both seeds"], "not resolved");
+  assert.equal(seeds[0]["verdict under both seeds"], "-");
+  const c = {
+    recipe: { seed: 2 },
+    variants: [
+      variant("svrnn-small", (i) => base[i]),
+      variant("svrnn-small-fixed", (i) => base[i] - 0.2 + (i % 2 ? 0.05 : -0.05)),
+    ],
+  };
+  assert.equal(
+    acrossSeedsRows({ ...a, recipe: { seed: 0 } }, c)[1]["verdict under both seeds"],
+    "worse",
+  );
+});
+
+Deno.test("ablation views: a recipe sweep is compared like variants", () => {
+  const images = Array.from({ length: 30 }, (_, i) => `s${i}/0.png`);
+  const study = (lr: number, shift: number, model = "svrnn-small") => ({
+    recipe: { learningRate: lr, seed: 0 },
+    variants: [{
+      model,
+      params: 1,
+      steps: 1,
+      patches: 1,
+      trainSec: null,
+      recipe: { learningRate: lr, seed: 0, model },
+      summary: { meanPsnr: 0, meanSsim: 0, meanInputPsnr: 0, gainPsnr: 0 },
+      perImage: images.map((name, i) => ({
+        name,
+        psnr: 20 + (i % 5) + shift,
+        ssim: 0,
+        inputPsnr: 20,
+      })),
+      loss: [],
+    }],
+  });
+  // Given out of order: the sweep lists them by value.
+  const sweep = recipeSweep([study(1e-3, -0.5), study(1e-4, 0.2), study(3e-4, 0)], "learningRate");
+  assert.deepEqual(sweep.variants.map((v) => v.model), [
+    "learningRate=0.0001",
+    "learningRate=0.0003",
+    "learningRate=0.001",
+  ]);
+  const rows = vsReferenceRows(sweep, sweepLabel("learningRate", 3e-4));
+  assert.deepEqual(rows.map((r) => [r.model, r.verdict]), [
+    ["learningRate=0.0001", "better"],
+    ["learningRate=0.001", "worse"],
+  ]);
+  assert.ok(Math.abs((rows[1]["PSNR - learningRate=0.0003 (dB)"] as number) + 0.5) < 1e-9);
+  assert.throws(() => recipeSweep([study(1e-3, 0), study(1e-3, 1)], "learningRate"), /twice/);
+  assert.throws(
+    () => recipeSweep([study(1e-3, 0, "cnn-small")], "learningRate"),
+    /no "svrnn-small"/,
+  );
+  assert.throws(() => recipeSweep([study(1e-3, 0)], "patchSize"), /no recipe field/);
 });
 
 Deno.test("speed: median of warm runs, extrapolated by pixel count", async () => {

@@ -141,8 +141,9 @@ export function vsReferenceRows(a: Ablations, reference = ABLATION_REFERENCE): R
 
 /**
  * The same variants trained with another seed (`b`, e.g. `deno task ablate --seed 1`): how
- * far a retrain moves each variant (b minus a, paired by image) and whether its difference
- * to the reference keeps its sign. Rows for the variants present in both studies.
+ * far a retrain moves each variant (b minus a, paired by image), its difference to the
+ * reference under each seed, and a verdict only where both seeds resolve it the same way.
+ * Rows for the variants present in both studies.
  */
 export function acrossSeedsRows(a: Ablations, b: Ablations, reference = ABLATION_REFERENCE): Row[] {
   const seedOf = (x: Ablations) => (x.recipe?.seed as number | undefined) ?? "?";
@@ -168,8 +169,52 @@ export function acrossSeedsRows(a: Ablations, b: Ablations, reference = ABLATION
       [`minus ${reference}, seed ${sb} (95% CI)`]: vb.model === reference
         ? "-"
         : fmt(vsB.get(vb.model)),
+      "verdict under both seeds": vb.model === reference
+        ? "-"
+        : bothSeedsVerdict(vsA.get(vb.model), vsB.get(vb.model)),
     }];
   });
+}
+
+/**
+ * Studies of one model that differ in one recipe field (one `deno task ablate --lr X` file
+ * per learning rate, say) as a single study whose variants are named `FIELD=VALUE`, so the
+ * tables and figures above compare recipes the way they compare variants. Each study
+ * contributes its `model` row; a study without it, or two with the same value, is an error
+ * (a sweep with a hole or a duplicate would be misread).
+ */
+export function recipeSweep(
+  studies: Ablations[],
+  field: string,
+  model = ABLATION_REFERENCE,
+): Ablations {
+  const seen = new Set<string>();
+  const variants = studies.map((s, i) => {
+    const v = s.variants.find((x) => x.model === model);
+    if (!v) throw new Error(`sweep study ${i}: no "${model}" row`);
+    const value = (v.recipe?.[field] ?? s.recipe?.[field]) as unknown;
+    if (value === undefined) throw new Error(`sweep study ${i}: no recipe field "${field}"`);
+    const label = sweepLabel(field, value);
+    if (seen.has(label)) throw new Error(`sweep: ${label} appears twice`);
+    seen.add(label);
+    return { ...v, model: label, description: `${model}, ${label}` };
+  });
+  const order = (v: AblationVariant) => Number(v.model.slice(field.length + 1));
+  if (variants.every((v) => Number.isFinite(order(v)))) {
+    variants.sort((a, b) => order(a) - order(b));
+  }
+  return { ...studies[0], description: `${model}: sweep of ${field}`, variants };
+}
+
+/** The variant name `recipeSweep` gives a study: `FIELD=VALUE`. */
+export function sweepLabel(field: string, value: unknown): string {
+  return `${field}=${value}`;
+}
+
+/** better or worse only when both studies resolve the difference with the same sign. */
+function bothSeedsVerdict(a: PairedDifference | undefined, b: PairedDifference | undefined) {
+  const [sa, sb] = [a ? resolvedSign(a) : 0, b ? resolvedSign(b) : 0];
+  return sa !== 0 && sa === sb ? (sa > 0 ? "better" : "worse") : "not resolved";
 }
 
 /** `vsReference` as bars with their 95% intervals. */

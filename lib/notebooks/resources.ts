@@ -391,6 +391,7 @@ export interface AblationVariant {
   steps: number;
   patches: number;
   trainSec: number | null;
+  recipe?: Record<string, unknown>; // the training recipe (lib/train/config.ts) it ran
   summary: {
     meanPsnr: number;
     meanSsim: number;
@@ -423,6 +424,24 @@ export async function readAblations(path = ablationsPath()): Promise<Ablations |
   if (a === null) return null;
   if (!Array.isArray(a.variants)) throw new Error(`${path}: no "variants" list`);
   return a;
+}
+
+/**
+ * Every ablation-shaped results file in `dir` whose name starts with `prefix` (e.g. the
+ * one-per-learning-rate files of a sweep), in name order; empty when `dir` is absent.
+ */
+export async function readAblationsIn(dir: string, prefix = ""): Promise<Ablations[]> {
+  const names: string[] = [];
+  try {
+    for await (const e of Deno.readDir(dir)) {
+      if (e.isFile && e.name.startsWith(prefix) && e.name.endsWith(".json")) names.push(e.name);
+    }
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return [];
+    throw e;
+  }
+  const studies = await Promise.all(names.sort().map((n) => readAblations(`${dir}/${n}`)));
+  return studies.filter((a): a is Ablations => a !== null);
 }
 
 // ---------------------------------------------------------------------------------------
