@@ -129,6 +129,7 @@ Deno.test("listModels: every registered name, a description, and the built model
       "nah",
       "svrnn-small",
       "nah-small",
+      "svrnn-mid",
       "svrnn-small-invariant",
       "svrnn-small-fixed",
       "svrnn-small-nofuse",
@@ -149,6 +150,10 @@ Deno.test("listModels: every registered name, a description, and the built model
   }
   const small = list.find((m) => m.name === "svrnn-small")!.params;
   assert.ok(small >= 100_000 && small <= 500_000, `svrnn-small has ${small}`);
+  // svrnn-mid sits between the small preset and the paper's network.
+  const mid = list.find((m) => m.name === "svrnn-mid")!.params;
+  const paper = list.find((m) => m.name === "svrnn")!.params;
+  assert.ok(mid > 3 * small && mid < paper / 4, `svrnn-mid has ${mid}`);
   const control = list.find((m) => m.name === "cnn-small")!.params;
   assert.ok(
     Math.abs(control - small) / small < 0.01,

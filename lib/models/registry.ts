@@ -69,6 +69,12 @@ const ENTRIES: Record<string, Entry> = {
       "Nah et al. with 24 channels, 3 ResBlocks per scale and a global residual; CPU-trainable",
     preset: { features: 24, resBlocks: 3, residual: true },
   },
+  "svrnn-mid": {
+    family: "svrnn",
+    description:
+      "SVRNN with the paper's 32 RNN channels, a gate CNN of width 16 and a global residual (1 M)",
+    preset: { ...SMALL, genWidth: 16, rnnChannels: 32 },
+  },
   "svrnn-small-invariant": {
     family: "svrnn",
     description: "svrnn-small with spatially invariant gates (one learned value per channel)",
