@@ -163,6 +163,19 @@ Deno.test("committed notebooks hold exactly the cells of their sources (lib/note
   }
 });
 
+Deno.test("notebook sources: markdown holds no escaped backticks", async () => {
+  // A markdown cell is a comment in the source, not a template string: \` there renders as a
+  // literal backtick instead of starting inline code.
+  for (const name of names) {
+    const src = await Deno.readTextFile(`${root}/lib/notebooks/sources/${name}.ts`);
+    for (const cell of parsePercent(src)) {
+      if (!("md" in cell)) continue;
+      const bad = cell.md.split("\n").find((l) => l.includes("\\`"));
+      assert.equal(bad, undefined, `${name}: escaped backtick in markdown: ${bad}`);
+    }
+  }
+});
+
 async function reproduce(args: string[]) {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", `${root}/lib/cli/reproduce.ts`, ...args],

@@ -17,7 +17,7 @@
 // 1. the recipe: the paper's, this notebook's live run, the shipped models';
 // 2. a short live training run, with its progress and loss curve;
 // 3. the shipped models' full training curves (loss, validation PSNR, throughput);
-// 4. whether a larger (or smaller) learning rate is the lever: one run per rate;
+// 4. which lever moves a 2,000-step run: the learning rate, the patch side, the width;
 // 5. before and after: test images through the shipped models and the live one;
 // 6. which sharp image a synthetic blur determines, and why the shipped models train on
 //    synth-v2.
@@ -43,8 +43,10 @@ import {
   trainingProgress,
 } from "#lib/notebooks/experiments.ts";
 import {
+  type AblationVariant,
   datasetPairs,
   ensureBenchmark,
+  readAblations,
   readAblationsIn,
   readTargetGap,
   readTrainingLog,
@@ -55,6 +57,7 @@ import {
 } from "#lib/notebooks/resources.ts";
 import { loadPair } from "#lib/data/gopro.ts";
 import { DEFAULT_BENCHMARK, DEFAULT_QUICK_BENCHMARK } from "#lib/data/benchmark.ts";
+import { gainByInputPsnr } from "#lib/eval/evaluate.ts";
 import { modelParamCount } from "#lib/models/registry.ts";
 import { logTrend, trendAt } from "#lib/analysis/trend.ts";
 import {
@@ -363,7 +366,7 @@ if (curves.length > 0) {
 }
 
 // %% [markdown]
-// ## 4. Is the learning rate the lever?
+// ## 4. Levers at the ablation budget: learning rate, patch side, width
 //
 // The trend above says more steps buy little. A larger step size is the cheap thing to try
 // first. `deno task ablate --variants svrnn-small --lr X` trains `svrnn-small` at the
@@ -371,7 +374,8 @@ if (curves.length > 0) {
 // sees the same batches) once per learning rate and evaluates it on the test split. Each
 // run is compared with `LR_REFERENCE` = 3e-4 (the ablations' rate and the shipped models'
 // first run's) image by image: the mean difference with a bootstrap 95% interval
-// (`lib/analysis/paired.ts`), and a verdict only where the interval excludes 0.
+// (`lib/analysis/paired.ts`), and a verdict only where the interval excludes 0. The last
+// table splits each run's gain by how blurry the input is.
 
 // %%
 const LR_DIR = "results/lr"; // one `deno task ablate --lr X` results file per rate
@@ -398,6 +402,21 @@ if (lrStudies.length > 0) {
     ),
     { title: `Each learning rate against ${LR_REFERENCE}, paired by test image` },
   );
+  // Where the rates differ: by how blurry the input is (the bands of notebook 05).
+  await showAndSaveTable(
+    "03_lr_by_input",
+    sweep.variants.flatMap((v) =>
+      gainByInputPsnr(v.perImage, [20, 25, 30, 40]).map((b) => ({
+        "base lr": v.model.split("=")[1],
+        "input PSNR (dB)": b.band,
+        images: b.images,
+        "mean gain (dB)": b.meanGain,
+        "median gain (dB)": b.medianGain,
+        improved: `${b.improved}/${b.images}`,
+      }))
+    ),
+    { title: "PSNR gain by learning rate and by how blurry the input is" },
+  );
   await showAndSave(
     lineFigure(
       sweep.variants.map((v, i) => ({
@@ -421,6 +440,65 @@ if (lrStudies.length > 0) {
     `No learning-rate runs in \`${LR_DIR}/\`: make one per rate with \`deno task ablate ` +
       `--variants svrnn-small --backend native --lr X --runs runs/lr-X ` +
       `--out ${LR_DIR}/svrnn-small.lrX.json\` (tens of minutes each on one core).`,
+  );
+}
+
+// %% [markdown]
+// ### The patch side and the model's width
+//
+// Two more levers at the same budget, each against the same reference run (`svrnn-small`,
+// 3e-4, 8 patches of 64x64). The patch side, with the batch scaled to keep the pixels per
+// step (32x32 in batches of 32, 128x128 in batches of 2): larger patches give the
+// recurrent scans longer lines and fewer patch borders, near which blur from outside the
+// patch cannot be undone. And the width: `svrnn-mid` (3.5 times the parameters: the paper's
+// 32 RNN channels and a gate CNN twice as wide) with the same steps and batches, which
+// costs more time per step (the `train (min)` column).
+
+// %%
+const PATCH_DIR = "results/patch"; // svrnn-small.patchP.json: `deno task ablate --batch B --patch P`
+const PATCH_REFERENCE = 64;
+const SIZE_FILE = "results/size.json"; // `deno task ablate --variants svrnn-small,svrnn-mid`
+const patchStudies = await readAblationsIn(resolvePath(PATCH_DIR), "svrnn-small.patch");
+const sizeStudy = await readAblations(resolvePath(SIZE_FILE));
+const levers = [
+  patchStudies.length > 1
+    ? {
+      name: "patch",
+      what: "patch side, same pixels per step",
+      source: `${PATCH_DIR}/`,
+      study: recipeSweep(patchStudies, "patchSize"),
+      reference: sweepLabel("patchSize", PATCH_REFERENCE),
+    }
+    : null,
+  sizeStudy
+    ? {
+      name: "size",
+      what: "width",
+      source: SIZE_FILE,
+      study: sizeStudy,
+      reference: "svrnn-small",
+    }
+    : null,
+].filter((l) => l !== null);
+for (const { name, what, source, study, reference } of levers) {
+  const batchOf = (model: unknown) =>
+    study.variants.find((v: AblationVariant) => v.model === model)?.recipe?.batchSize ?? "?";
+  await showAndSaveTable(
+    `03_${name}_sweep`,
+    ablationRows(study).map(({ changes: _, ...r }) => ({ ...r, batch: batchOf(r.model) })),
+    { title: `At the ablation budget, by ${what} (\`${source}\`)` },
+  );
+  await showAndSaveTable(
+    `03_${name}_vs_reference`,
+    vsReferenceRows(study, reference).map(({ changes: _, ...r }) => r),
+    { title: `By ${what}: against ${reference}, paired by test image` },
+  );
+}
+if (levers.length < 2) {
+  await showMarkdown(
+    `Missing: ${patchStudies.length > 1 ? "" : `patch-side runs in \`${PATCH_DIR}/\` `}` +
+      `${sizeStudy ? "" : `\`${SIZE_FILE}\``}. The README ("Levers at the ablation budget") ` +
+      "has the commands (tens of minutes each on one core).",
   );
 }
 

@@ -58,7 +58,7 @@ const ctx = await notebookSetup("wasm");
 
 // Parameters: edit and re-run.
 const ABLATIONS_FILE = "results/ablations.json"; // written by `deno task ablate`
-const SEED_FILE = "results/ablations.seed1.json"; // some variants again with --seed 1 (optional)
+const SEED_FILE = "results/ablations.seed1.json"; // the variants again with --seed 1 (optional)
 
 const variantNames = new Set(ABLATION_FACTORS.flatMap((f) => f.variants));
 await showAndSaveTable(
@@ -135,9 +135,10 @@ if (ablations) {
 
 // %% [markdown]
 // **And the training seed?** The same recipe with another seed draws other initial weights
-// and other batches. Retraining some variants that way (`SEED_FILE`) measures how far a
+// and other batches. Retraining the variants that way (`SEED_FILE`) measures how far a
 // retrain alone moves a variant, which is the yardstick for the differences above; the
-// last two columns show each variant against svrnn-small under either seed.
+// next columns show each variant against svrnn-small under either seed, and the last
+// gives a verdict only where both seeds resolve the difference the same way.
 
 // %%
 const seeds: Ablations | null = await readAblations(resolvePath(SEED_FILE));
@@ -147,9 +148,9 @@ if (ablations && seeds) {
   });
 } else {
   await showMarkdown(
-    `\`${SEED_FILE}\` is missing: make it with \`deno task ablate --seed 1 --variants ` +
-      `svrnn-small,svrnn-small-fixed,svrnn-small-2dir --runs runs/ablations-seed1 --out ${SEED_FILE}\`` +
-      " (tens of minutes on one core), then re-run this cell.",
+    `\`${SEED_FILE}\` is missing: make it with \`deno task ablate --seed 1 ` +
+      `--runs runs/ablations-seed1 --out ${SEED_FILE}\`` +
+      " (a few hours on one core; `--variants` picks some), then re-run this cell.",
   );
 }
 

@@ -348,7 +348,7 @@ await showAndSave(
 // A mean gain hides where a model helps and where it harms. Each test image's PSNR gain
 // against how blurry its input was (the input's PSNR against the sharp image; left: heavy
 // blur, right: nearly sharp), from the evaluations above, and the same grouped in bands
-// (\`gainByInputPsnr\`, lib/eval/evaluate.ts).
+// (`gainByInputPsnr`, lib/eval/evaluate.ts).
 
 // %%
 if (meas.length > 0) {
