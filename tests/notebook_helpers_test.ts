@@ -36,6 +36,7 @@ import {
   ablationRows,
   acrossSeedsRows,
   factorFigure,
+  joinStudies,
   lossFigure,
   overviewFigure,
   perImageByImageFigure,
@@ -380,6 +381,34 @@ Deno.test("ablation views: a recipe sweep is compared like variants", () => {
     /no "svrnn-small"/,
   );
   assert.throws(() => recipeSweep([study(1e-3, 0)], "patchSize"), /no recipe field/);
+});
+
+Deno.test("ablation views: studies of two models under one recipe join into one", () => {
+  const images = Array.from({ length: 30 }, (_, i) => `s${i}/0.png`);
+  const study = (model: string, shift: number, steps = 2000) => ({
+    recipe: { model, steps, seed: 0 },
+    variants: [{
+      model,
+      params: 1,
+      steps,
+      patches: 1,
+      trainSec: null,
+      summary: { meanPsnr: 0, meanSsim: 0, meanInputPsnr: 0, gainPsnr: 0 },
+      perImage: images.map((name, i) => ({
+        name,
+        psnr: 20 + (i % 3) + shift,
+        ssim: 0,
+        inputPsnr: 20,
+      })),
+      loss: [],
+    }],
+  });
+  const joined = joinStudies([study("svrnn-small", 0), study("svrnn-mid", 0.3)]);
+  assert.deepEqual(joined.variants.map((v) => v.model), ["svrnn-small", "svrnn-mid"]);
+  const rows = vsReferenceRows(joined, "svrnn-small");
+  assert.deepEqual(rows.map((r) => [r.model, r.verdict]), [["svrnn-mid", "better"]]);
+  assert.throws(() => joinStudies([study("svrnn-small", 0), study("svrnn-mid", 0, 500)]), /steps/);
+  assert.throws(() => joinStudies([study("svrnn-small", 0), study("svrnn-small", 1)]), /twice/);
 });
 
 Deno.test("speed: median of warm runs, extrapolated by pixel count", async () => {

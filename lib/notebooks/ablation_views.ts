@@ -206,6 +206,40 @@ export function recipeSweep(
   return { ...studies[0], description: `${model}: sweep of ${field}`, variants };
 }
 
+/**
+ * Studies of different models under one recipe (the reference run's file and one
+ * `deno task ablate --variants svrnn-mid` file, say) as a single study, so a model trained
+ * elsewhere is compared with the reference like an ablation variant. Refused when two
+ * studies hold the same model or their recipes differ in anything but the model: a
+ * comparison across budgets would be misread as one across models.
+ */
+export function joinStudies(studies: Ablations[]): Ablations {
+  if (studies.length === 0) throw new Error("joinStudies: no studies");
+  const recipeOf = (s: Ablations) => {
+    const { model: _, ...rest } = (s.recipe ?? {}) as Record<string, unknown>;
+    return rest;
+  };
+  const base = recipeOf(studies[0]);
+  const seen = new Set<string>();
+  for (const [i, s] of studies.entries()) {
+    const r = recipeOf(s);
+    for (const k of new Set([...Object.keys(base), ...Object.keys(r)])) {
+      if (JSON.stringify(base[k]) !== JSON.stringify(r[k])) {
+        throw new Error(
+          `joinStudies: study ${i} differs in ${k} (${JSON.stringify(r[k])} vs ${
+            JSON.stringify(base[k])
+          })`,
+        );
+      }
+    }
+    for (const v of s.variants) {
+      if (seen.has(v.model)) throw new Error(`joinStudies: ${v.model} appears twice`);
+      seen.add(v.model);
+    }
+  }
+  return { ...studies[0], variants: studies.flatMap((s) => s.variants) };
+}
+
 /** The variant name `recipeSweep` gives a study: `FIELD=VALUE`. */
 export function sweepLabel(field: string, value: unknown): string {
   return `${field}=${value}`;

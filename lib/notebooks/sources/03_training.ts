@@ -46,7 +46,6 @@ import {
   type AblationVariant,
   datasetPairs,
   ensureBenchmark,
-  readAblations,
   readAblationsIn,
   readTargetGap,
   readTrainingLog,
@@ -62,6 +61,7 @@ import { modelParamCount } from "#lib/models/registry.ts";
 import { logTrend, trendAt } from "#lib/analysis/trend.ts";
 import {
   ablationRows,
+  joinStudies,
   recipeSweep,
   sweepLabel,
   vsReferenceRows,
@@ -448,18 +448,24 @@ if (lrStudies.length > 0) {
 //
 // Two more levers at the same budget, each against the same reference run (`svrnn-small`,
 // 3e-4, 8 patches of 64x64). The patch side, with the batch scaled to keep the pixels per
-// step (32x32 in batches of 32, 128x128 in batches of 2): larger patches give the
-// recurrent scans longer lines and fewer patch borders, near which blur from outside the
-// patch cannot be undone. And the width: `svrnn-mid` (3.5 times the parameters: the paper's
+// step (128x128 in batches of 2; 256x256, a whole training crop, in batches of 1): larger
+// patches give the recurrent scans longer lines and fewer patch borders, near which blur
+// from outside the patch cannot be undone. And the width: `svrnn-mid` (3.5 times the parameters: the paper's
 // 32 RNN channels and a gate CNN twice as wide) with the same steps and batches, which
 // costs more time per step (the `train (min)` column).
 
 // %%
 const PATCH_DIR = "results/patch"; // svrnn-small.patchP.json: `deno task ablate --batch B --patch P`
 const PATCH_REFERENCE = 64;
-const SIZE_FILE = "results/size.json"; // `deno task ablate --variants svrnn-small,svrnn-mid`
-const patchStudies = await readAblationsIn(resolvePath(PATCH_DIR), "svrnn-small.patch");
-const sizeStudy = await readAblations(resolvePath(SIZE_FILE));
+const WIDTH_DIR = "results/width"; // MODEL.json: `deno task ablate --variants MODEL`
+// The reference run itself (the learning-rate sweep's 3e-4 file) is the 64x64 point and the
+// svrnn-small row: both levers are compared with the very run of the ablation study.
+const referenceStudies = lrStudies.filter((s) => s.recipe?.learningRate === LR_REFERENCE);
+const patchStudies = [
+  ...referenceStudies,
+  ...await readAblationsIn(resolvePath(PATCH_DIR), "svrnn-small.patch"),
+];
+const widthStudies = await readAblationsIn(resolvePath(WIDTH_DIR));
 const levers = [
   patchStudies.length > 1
     ? {
@@ -470,12 +476,12 @@ const levers = [
       reference: sweepLabel("patchSize", PATCH_REFERENCE),
     }
     : null,
-  sizeStudy
+  referenceStudies.length > 0 && widthStudies.length > 0
     ? {
-      name: "size",
+      name: "width",
       what: "width",
-      source: SIZE_FILE,
-      study: sizeStudy,
+      source: `${WIDTH_DIR}/`,
+      study: joinStudies([...referenceStudies, ...widthStudies]),
       reference: "svrnn-small",
     }
     : null,
@@ -497,7 +503,9 @@ for (const { name, what, source, study, reference } of levers) {
 if (levers.length < 2) {
   await showMarkdown(
     `Missing: ${patchStudies.length > 1 ? "" : `patch-side runs in \`${PATCH_DIR}/\` `}` +
-      `${sizeStudy ? "" : `\`${SIZE_FILE}\``}. The README ("Levers at the ablation budget") ` +
+      `${
+        widthStudies.length > 0 ? "" : `runs in \`${WIDTH_DIR}/\``
+      }. The README ("Levers at the ablation budget") ` +
       "has the commands (tens of minutes each on one core).",
   );
 }
