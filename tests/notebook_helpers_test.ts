@@ -341,27 +341,32 @@ Deno.test("ablation views: each variant against svrnn-small, paired by image nam
   );
 });
 
-Deno.test("ablation views: a recipe sweep is compared like variants", () => {
-  const images = Array.from({ length: 30 }, (_, i) => `s${i}/0.png`);
-  const study = (lr: number, shift: number, model = "svrnn-small") => ({
-    recipe: { learningRate: lr, seed: 0 },
+/** A one-model study on 30 images whose PSNRs are 20 + (i % 5) + shift. */
+function oneModelStudy(model: string, shift: number, recipe: Record<string, unknown>) {
+  return {
+    recipe,
     variants: [{
       model,
       params: 1,
       steps: 1,
       patches: 1,
       trainSec: null,
-      recipe: { learningRate: lr, seed: 0, model },
+      recipe: { ...recipe, model },
       summary: { meanPsnr: 0, meanSsim: 0, meanInputPsnr: 0, gainPsnr: 0 },
-      perImage: images.map((name, i) => ({
-        name,
+      perImage: Array.from({ length: 30 }, (_, i) => ({
+        name: `s${i}/0.png`,
         psnr: 20 + (i % 5) + shift,
         ssim: 0,
         inputPsnr: 20,
       })),
       loss: [],
     }],
-  });
+  };
+}
+
+Deno.test("ablation views: a recipe sweep is compared like variants", () => {
+  const study = (lr: number, shift: number, model = "svrnn-small") =>
+    oneModelStudy(model, shift, { learningRate: lr, seed: 0 });
   // Given out of order: the sweep lists them by value.
   const sweep = recipeSweep([study(1e-3, -0.5), study(1e-4, 0.2), study(3e-4, 0)], "learningRate");
   assert.deepEqual(sweep.variants.map((v) => v.model), [
@@ -384,25 +389,8 @@ Deno.test("ablation views: a recipe sweep is compared like variants", () => {
 });
 
 Deno.test("ablation views: studies of two models under one recipe join into one", () => {
-  const images = Array.from({ length: 30 }, (_, i) => `s${i}/0.png`);
-  const study = (model: string, shift: number, steps = 2000) => ({
-    recipe: { model, steps, seed: 0 },
-    variants: [{
-      model,
-      params: 1,
-      steps,
-      patches: 1,
-      trainSec: null,
-      summary: { meanPsnr: 0, meanSsim: 0, meanInputPsnr: 0, gainPsnr: 0 },
-      perImage: images.map((name, i) => ({
-        name,
-        psnr: 20 + (i % 3) + shift,
-        ssim: 0,
-        inputPsnr: 20,
-      })),
-      loss: [],
-    }],
-  });
+  const study = (model: string, shift: number, steps = 2000) =>
+    oneModelStudy(model, shift, { model, steps, seed: 0 });
   const joined = joinStudies([study("svrnn-small", 0), study("svrnn-mid", 0.3)]);
   assert.deepEqual(joined.variants.map((v) => v.model), ["svrnn-small", "svrnn-mid"]);
   const rows = vsReferenceRows(joined, "svrnn-small");
