@@ -342,9 +342,15 @@ Deno.test("ablation views: each variant against svrnn-small, paired by image nam
 });
 
 /** A one-model study on 30 images whose PSNRs are 20 + (i % 5) + shift. */
-function oneModelStudy(model: string, shift: number, recipe: Record<string, unknown>) {
+function oneModelStudy(
+  model: string,
+  shift: number,
+  recipe: Record<string, unknown>,
+  cpu?: string,
+) {
   return {
     recipe,
+    provenance: cpu === undefined ? {} : { machine: { cpu } },
     variants: [{
       model,
       params: 1,
@@ -369,6 +375,7 @@ Deno.test("ablation views: a recipe sweep is compared like variants", () => {
     oneModelStudy(model, shift, { learningRate: lr, seed: 0 });
   // Given out of order: the sweep lists them by value.
   const sweep = recipeSweep([study(1e-3, -0.5), study(1e-4, 0.2), study(3e-4, 0)], "learningRate");
+  assert.ok(!("trained on" in ablationRows(sweep)[0]), "no machine recorded, no column");
   assert.deepEqual(sweep.variants.map((v) => v.model), [
     "learningRate=0.0001",
     "learningRate=0.0003",
@@ -389,10 +396,13 @@ Deno.test("ablation views: a recipe sweep is compared like variants", () => {
 });
 
 Deno.test("ablation views: studies of two models under one recipe join into one", () => {
-  const study = (model: string, shift: number, steps = 2000) =>
-    oneModelStudy(model, shift, { model, steps, seed: 0 });
-  const joined = joinStudies([study("svrnn-small", 0), study("svrnn-mid", 0.3)]);
+  const study = (model: string, shift: number, steps = 2000, cpu?: string) =>
+    oneModelStudy(model, shift, { model, steps, seed: 0 }, cpu);
+  const joined = joinStudies([study("svrnn-small", 0, 2000, "Xeon"), study("svrnn-mid", 0.3)]);
   assert.deepEqual(joined.variants.map((v) => v.model), ["svrnn-small", "svrnn-mid"]);
+  // Train times from two files compare only on one CPU: each row says which it was.
+  assert.deepEqual(ablationRows(joined).map((r) => r["trained on"]), ["Xeon", null]);
+  assert.equal(ablationRows(study("svrnn-small", 0))[0]["trained on"], undefined);
   const rows = vsReferenceRows(joined, "svrnn-small");
   assert.deepEqual(rows.map((r) => [r.model, r.verdict]), [["svrnn-mid", "better"]]);
   assert.throws(() => joinStudies([study("svrnn-small", 0), study("svrnn-mid", 0, 500)]), /steps/);

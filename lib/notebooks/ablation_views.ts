@@ -76,8 +76,12 @@ function withoutCategoryLabels(fig: Figure, hide: boolean): Figure {
   };
 }
 
-/** One row per variant, in file order. */
+/**
+ * One row per variant, in file order. Variants joined from several files carry the CPU
+ * they trained on: `train (min)` compares only between rows of one machine.
+ */
 export function ablationRows(a: Ablations): Row[] {
+  const machines = a.variants.some((v) => v.machine !== undefined);
   return a.variants.map((v) => ({
     model: v.model,
     changes: VARIANT_SHORT[v.model] ?? v.description ?? "",
@@ -85,6 +89,7 @@ export function ablationRows(a: Ablations): Row[] {
     steps: v.steps,
     patches: v.patches,
     "train (min)": v.trainSec === null ? null : v.trainSec / 60,
+    ...(machines ? { "trained on": v.machine ?? null } : {}),
     PSNR: v.summary.meanPsnr,
     SSIM: v.summary.meanSsim,
     "gain (dB)": v.summary.gainPsnr,
@@ -197,7 +202,7 @@ export function recipeSweep(
     const label = sweepLabel(field, value);
     if (seen.has(label)) throw new Error(`sweep: ${label} appears twice`);
     seen.add(label);
-    return { ...v, model: label, description: `${model}, ${label}` };
+    return { ...withMachine(s, v), model: label, description: `${model}, ${label}` };
   });
   const order = (v: AblationVariant) => Number(v.model.slice(field.length + 1));
   if (variants.every((v) => Number.isFinite(order(v)))) {
@@ -237,7 +242,16 @@ export function joinStudies(studies: Ablations[]): Ablations {
       seen.add(v.model);
     }
   }
-  return { ...studies[0], variants: studies.flatMap((s) => s.variants) };
+  return {
+    ...studies[0],
+    variants: studies.flatMap((s) => s.variants.map((v) => withMachine(s, v))),
+  };
+}
+
+/** A variant labelled with the CPU its study's file was made on (when it records one). */
+function withMachine(s: Ablations, v: AblationVariant): AblationVariant {
+  const cpu = v.machine ?? s.provenance?.machine?.cpu;
+  return cpu === undefined ? v : { ...v, machine: cpu };
 }
 
 /** The variant name `recipeSweep` gives a study: `FIELD=VALUE`. */

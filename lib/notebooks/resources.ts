@@ -392,6 +392,7 @@ export interface AblationVariant {
   patches: number;
   trainSec: number | null;
   recipe?: Record<string, unknown>; // the training recipe (lib/train/config.ts) it ran
+  machine?: string; // CPU it trained on, set when studies from several files are joined
   summary: {
     meanPsnr: number;
     meanSsim: number;
@@ -409,7 +410,7 @@ export interface Ablations {
   data?: string;
   recipe?: Record<string, unknown>;
   backend?: string;
-  provenance?: { commit?: string; date?: string };
+  provenance?: { commit?: string; date?: string; machine?: { cpu?: string; cores?: number } };
   variants: AblationVariant[];
 }
 

@@ -450,9 +450,10 @@ if (lrStudies.length > 0) {
 // 3e-4, 8 patches of 64x64). The patch side, with the batch scaled to keep the pixels per
 // step (128x128 in batches of 2; 256x256, a whole training crop, in batches of 1): larger
 // patches give the recurrent scans longer lines and fewer patch borders, near which blur
-// from outside the patch cannot be undone. And the width: `svrnn-mid` (3.5 times the parameters: the paper's
-// 32 RNN channels and a gate CNN twice as wide) with the same steps and batches, which
-// costs more time per step (the `train (min)` column).
+// from outside the patch cannot be undone. And the width: `svrnn-mid` (3.5 times the
+// parameters: the paper's 32 RNN channels and a gate CNN twice as wide) with the same steps
+// and batches, which costs more time per step. Each results file was made on some machine:
+// `train (min)` compares only between rows with the same `trained on` CPU.
 
 // %%
 const PATCH_DIR = "results/patch"; // svrnn-small.patchP.json: `deno task ablate --batch B --patch P`
