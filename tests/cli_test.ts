@@ -24,6 +24,7 @@ async function task(name: string, args: string[]) {
 const CASES: [string, string[], RegExp][] = [
   ["train", ["--model", "nope"], /unknown model "nope"/],
   ["train", ["--steps", "-3"], /steps/],
+  ["train", ["--steps=0"], /--steps must be at least 1, got 0/],
   ["train", ["--gopro", "/nonexistent/GOPRO"], /--gopro-variant/],
   ["train", ["--gopro", "/nonexistent/GOPRO", "--gopro-variant", "blur"], /\/nonexistent\/GOPRO/],
   ["train", ["--benchmark", "no-such-benchmark"], /no-such-benchmark.*deno task data benchmark/],

@@ -156,7 +156,8 @@ export function parseCommandLine(spec: CommandSpec, args: string[]): Context {
   };
   const range = (name: string, v: number, min: number, max: number) => {
     if (v < min || v > max) {
-      throw new UsageError(`--${name} must be in ${min}..${max}, got ${v}`);
+      const want = max === Infinity ? `at least ${min}` : `in ${min}..${max}`;
+      throw new UsageError(`--${name} must be ${want}, got ${v}`);
     }
     return v;
   };
