@@ -9,7 +9,12 @@ import { type CommandSpec, type Context, InputError, runCommand, UsageError } fr
 import { describeBackend, initBackend, isBackendChoice } from "../backend.ts";
 import { createModel, listModels, MODEL_NAMES, modelConfig } from "../models/registry.ts";
 import { loadCheckpoint } from "../models/checkpoint.ts";
-import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from "../train/config.ts";
+import {
+  DEFAULT_TRAIN_CONFIG,
+  PIXEL_LOSSES,
+  type TrainConfig,
+  withRecipeDefaults,
+} from "../train/config.ts";
 import { train } from "../train/trainer.ts";
 import { describeSource, listPairs, makeTrainData } from "../train/data.ts";
 import { pairsOf, sourceFromArgs } from "./data_args.ts";
@@ -69,6 +74,12 @@ export const ABLATE_SPEC: CommandSpec = {
       default: "3e-4",
       description: "base learning rate (poly^2 decay)",
     },
+    loss: {
+      type: "string",
+      valueName: "NAME",
+      default: DEFAULT_TRAIN_CONFIG.loss,
+      description: `pixel loss: ${PIXEL_LOSSES.join(" or ")}`,
+    },
     seed: {
       type: "string",
       valueName: "N",
@@ -121,6 +132,7 @@ async function main(ctx: Context) {
     batchSize: ctx.int("batch", 8, 1),
     patchSize: ctx.int("patch", 64, 8),
     learningRate: ctx.num("lr", 3e-4, 0),
+    loss: ctx.choice("loss", PIXEL_LOSSES, DEFAULT_TRAIN_CONFIG.loss),
     seed: ctx.int("seed", 0, 0),
     logEvery: 10,
     valEvery: 0,
@@ -142,7 +154,7 @@ async function main(ctx: Context) {
     const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
     if (
       done && done.benchmark === name && done.evalImages === testRefs.length &&
-      same(done.recipe, recipe) && same(done.config, config)
+      same(withRecipeDefaults(done.recipe), recipe) && same(done.config, config)
     ) {
       ctx.progress(`[${i + 1}/${variants.length}] ${variant}: done earlier (${evalPath})`);
       rows.push(done);

@@ -9,7 +9,7 @@ import { type CommandSpec, type Context, InputError, runCommand, UsageError } fr
 import { type BackendChoice, describeBackend, initBackend, isBackendChoice } from "../backend.ts";
 import { createModel, MODEL_NAMES, modelConfig } from "../models/registry.ts";
 import { inspectCheckpoint, saveCheckpoint } from "../models/checkpoint.ts";
-import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from "../train/config.ts";
+import { DEFAULT_TRAIN_CONFIG, PIXEL_LOSSES, type TrainConfig } from "../train/config.ts";
 import { type LogRecord, train } from "../train/trainer.ts";
 import { describeSource, listPairs, makeTrainData } from "../train/data.ts";
 import { DATA_OPTIONS, pairsOf, sourceFromArgs } from "./data_args.ts";
@@ -64,6 +64,12 @@ export const TRAIN_SPEC: CommandSpec = {
       valueName: "X",
       default: String(D.clipNorm),
       description: "global gradient-norm clip (0 = off)",
+    },
+    loss: {
+      type: "string",
+      valueName: "NAME",
+      default: D.loss,
+      description: `pixel loss: ${PIXEL_LOSSES.join(" (the paper's) or ")}`,
     },
     seed: {
       type: "string",
@@ -163,6 +169,7 @@ function config(ctx: Context): TrainConfig {
     epsilon: D.epsilon,
     weightDecay: ctx.num("weight-decay", D.weightDecay, 0),
     clipNorm: ctx.num("clip", D.clipNorm, 0),
+    loss: ctx.choice("loss", PIXEL_LOSSES, D.loss),
     seed: ctx.int("seed", D.seed, 0),
     logEvery: ctx.int("log-every", D.logEvery, 1),
     valEvery: ctx.int("val-every", D.valEvery, 0),

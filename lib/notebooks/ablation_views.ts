@@ -11,6 +11,7 @@ import { menuFigure } from "../viz/menus.ts";
 import type { Row } from "../viz/table.ts";
 import type { Ablations, AblationVariant } from "./resources.ts";
 import { pairedByName, type PairedDifference, resolvedSign } from "../analysis/paired.ts";
+import { withRecipeDefaults } from "../train/config.ts";
 
 /**
  * The questions the ablation answers, each a set of variants differing in one thing, with
@@ -197,7 +198,7 @@ export function recipeSweep(
   const variants = studies.map((s, i) => {
     const v = s.variants.find((x) => x.model === model);
     if (!v) throw new Error(`sweep study ${i}: no "${model}" row`);
-    const value = (v.recipe?.[field] ?? s.recipe?.[field]) as unknown;
+    const value = withRecipeDefaults({ ...s.recipe, ...v.recipe })[field];
     if (value === undefined) throw new Error(`sweep study ${i}: no recipe field "${field}"`);
     const label = sweepLabel(field, value);
     if (seen.has(label)) throw new Error(`sweep: ${label} appears twice`);
@@ -221,7 +222,7 @@ export function recipeSweep(
 export function joinStudies(studies: Ablations[]): Ablations {
   if (studies.length === 0) throw new Error("joinStudies: no studies");
   const recipeOf = (s: Ablations) => {
-    const { model: _, ...rest } = (s.recipe ?? {}) as Record<string, unknown>;
+    const { model: _, ...rest } = withRecipeDefaults(s.recipe ?? {});
     return rest;
   };
   const base = recipeOf(studies[0]);

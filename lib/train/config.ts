@@ -25,6 +25,8 @@ export interface TrainConfig {
   weightDecay: number;
   /** Rescale gradients whose global L2 norm exceeds this (the paper: 5000; 0 = off). */
   clipNorm: number;
+  /** Pixel loss: "l2" (the paper's EuclideanLoss) or "l1" (the same sum of |out - gt|). */
+  loss: PixelLoss;
   /** Seed of weight initialisation and patch sampling. */
   seed: number;
   /** Log (progress line and JSON-lines record) every this many steps. */
@@ -34,6 +36,9 @@ export interface TrainConfig {
   /** Checkpoint every this many steps (0 = only at the end and on best validation). */
   checkpointEvery: number;
 }
+
+export const PIXEL_LOSSES = ["l2", "l1"] as const;
+export type PixelLoss = typeof PIXEL_LOSSES[number];
 
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   model: "svrnn-small",
@@ -47,11 +52,21 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   epsilon: 1e-8,
   weightDecay: 1e-6,
   clipNorm: 5000,
+  loss: "l2",
   seed: 0,
   logEvery: 10,
   valEvery: 1000,
   checkpointEvery: 1000,
 };
+
+/**
+ * A recipe as stored by an earlier version of the kit, with the fields added since at the
+ * values those runs used (they trained with the L2 loss before `loss` existed), so stored
+ * and new recipes compare field by field.
+ */
+export function withRecipeDefaults<T extends object>(recipe: T): T {
+  return { loss: "l2", ...recipe } as T;
+}
 
 /** Learning rate at `step` (0-based) under the "poly" schedule. */
 export function learningRateAt(cfg: TrainConfig, step: number): number {

@@ -8,7 +8,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { DeblurModel } from "../models/model.ts";
 import { loadCheckpoint, saveCheckpoint } from "../models/checkpoint.ts";
-import type { TrainConfig } from "./config.ts";
+import { type TrainConfig, withRecipeDefaults } from "./config.ts";
 import { InputError } from "../data/errors.ts";
 
 export interface CheckpointState {
@@ -88,7 +88,7 @@ export async function readTrainingState(
   if (expected) {
     const differences = [
       ...differingFields(JSON.parse(metadata.config ?? "{}"), model.config, "model "),
-      ...differingFields(state.config, expected, "", BOOKKEEPING),
+      ...differingFields(withRecipeDefaults(state.config), expected, "", BOOKKEEPING),
     ];
     if (differences.length > 0) {
       tf.dispose(Object.values(opt));

@@ -7,23 +7,31 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { type DeblurModel, isMultiScale } from "../models/model.ts";
-import type { TrainConfig } from "./config.ts";
+import type { PixelLoss, TrainConfig } from "./config.ts";
 import type { RecipeAdam } from "./adam.ts";
 
 /**
- * SVRNN's L2 loss, sum((out - gt)^2) / 2 / batch (solver.prototxt's EuclideanLoss). For a
- * multi-scale model, Nah et al.'s loss: the mean over the K scales of the same L2 term,
- * each scale against the sharp image downscaled the way the model downscales its input.
+ * SVRNN's L2 loss, sum((out - gt)^2) / 2 / batch (solver.prototxt's EuclideanLoss), or
+ * its L1 counterpart sum(|out - gt|) / batch. For a multi-scale model, Nah et al.'s loss:
+ * the mean over the K scales of the same term, each scale against the sharp image
+ * downscaled the way the model downscales its input.
  */
-export function modelLoss(model: DeblurModel, blurry: tf.Tensor4D, sharp: tf.Tensor4D): tf.Scalar {
+export function modelLoss(
+  model: DeblurModel,
+  blurry: tf.Tensor4D,
+  sharp: tf.Tensor4D,
+  loss: PixelLoss = "l2",
+): tf.Scalar {
   return tf.tidy(() => {
     const n = blurry.shape[0];
-    const l2 = (out: tf.Tensor4D, gt: tf.Tensor4D) =>
-      tf.div(tf.sum(tf.squaredDifference(out, gt)), 2 * n) as tf.Scalar;
-    if (!isMultiScale(model)) return l2(model.forward(blurry), sharp);
+    const term = (out: tf.Tensor4D, gt: tf.Tensor4D) =>
+      (loss === "l1"
+        ? tf.div(tf.sum(tf.abs(tf.sub(out, gt))), n)
+        : tf.div(tf.sum(tf.squaredDifference(out, gt)), 2 * n)) as tf.Scalar;
+    if (!isMultiScale(model)) return term(model.forward(blurry), sharp);
     const outs = model.predictScales(blurry);
     const gts = model.pyramid(sharp);
-    return tf.div(tf.addN(outs.map((o, k) => l2(o, gts[k]))), outs.length) as tf.Scalar;
+    return tf.div(tf.addN(outs.map((o, k) => term(o, gts[k]))), outs.length) as tf.Scalar;
   });
 }
 
@@ -46,7 +54,7 @@ export async function trainStep(
   learningRate: number,
 ): Promise<StepResult> {
   const { value, grads } = tf.variableGrads(
-    () => modelLoss(model, blurry, sharp),
+    () => modelLoss(model, blurry, sharp, cfg.loss),
     model.trainableVariables,
   );
   const normT = tf.tidy(() =>
