@@ -25,6 +25,8 @@ const CASES: [string, string[], RegExp][] = [
   ["train", ["--model", "nope"], /unknown model "nope"/],
   ["train", ["--steps", "-3"], /steps/],
   ["train", ["--steps=0"], /--steps must be at least 1, got 0/],
+  ["train", ["--loss", "l3"], /--loss must be one of l2, l1, got "l3"/],
+  ["ablate", ["--loss", "huber"], /--loss must be one of l2, l1, got "huber"/],
   ["train", ["--gopro", "/nonexistent/GOPRO"], /--gopro-variant/],
   ["train", ["--gopro", "/nonexistent/GOPRO", "--gopro-variant", "blur"], /\/nonexistent\/GOPRO/],
   ["train", ["--benchmark", "no-such-benchmark"], /no-such-benchmark.*deno task data benchmark/],

@@ -393,6 +393,12 @@ Deno.test("ablation views: a recipe sweep is compared like variants", () => {
     /no "svrnn-small"/,
   );
   assert.throws(() => recipeSweep([study(1e-3, 0)], "patchSize"), /no recipe field/);
+  // A file written before the loss field existed is the L2 point of a loss sweep.
+  const byLoss = recipeSweep([
+    study(3e-4, 0),
+    oneModelStudy("svrnn-small", 0.1, { learningRate: 3e-4, seed: 0, loss: "l1" }),
+  ], "loss");
+  assert.deepEqual(byLoss.variants.map((v) => v.model).sort(), ["loss=l1", "loss=l2"]);
 });
 
 Deno.test("ablation views: studies of two models under one recipe join into one", () => {

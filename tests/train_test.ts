@@ -13,7 +13,7 @@ import { SYNTH_V1_QUICK } from "#lib/data/benchmark.ts";
 import { generateBenchmark } from "#lib/data/benchmark_io.ts";
 import { DEFAULT_TRAIN_CONFIG, learningRateAt, type TrainConfig } from "#lib/train/config.ts";
 import { train, type TrainData } from "#lib/train/trainer.ts";
-import { trainStep } from "#lib/train/step.ts";
+import { modelLoss, trainStep } from "#lib/train/step.ts";
 import { RecipeAdam } from "#lib/train/adam.ts";
 
 const TRAIN_CLI = new URL("../lib/cli/train.ts", import.meta.url).pathname;
@@ -218,6 +218,7 @@ Deno.test("train: resuming under another recipe or model config is refused, nami
   const cases: Array<[Partial<TrainConfig>, Record<string, unknown>, RegExp]> = [
     [{ learningRate: 5e-4 }, {}, /learningRate 0\.001, now 0\.0005/],
     [{ steps: 9 }, {}, /steps 8, now 9/],
+    [{ loss: "l1" }, {}, /loss "l2", now "l1"/],
     [{}, { residual: false }, /model residual true, now false/],
   ];
   for (const [recipe, overrides, message] of cases) {
@@ -231,6 +232,33 @@ Deno.test("train: resuming under another recipe or model config is refused, nami
   // Logging intervals may change: the run resumes and finishes.
   const m = build();
   const r = await train({ config: { ...TINY, logEvery: 4 }, model: m, data, outDir: dir });
+  assert.equal(r.status, "done");
+  assert.equal(r.resumedFrom, 2);
+  m.dispose();
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("train: a checkpoint from before the loss field resumes as the L2 run it was", async () => {
+  await initBackend("wasm");
+  const dir = await Deno.makeTempDir();
+  const build = () => createModel("svrnn-small", { genWidth: 4, rnnChannels: 4 });
+  const data = syntheticData(-1);
+  const { loss: _, ...legacy } = TINY; // a recipe as written before `loss` existed
+  const first = build();
+  await train({ config: legacy as TrainConfig, model: first, data, outDir: dir, stopAt: 2 });
+  first.dispose();
+  const stored = JSON.parse(
+    (await inspectCheckpoint(`${dir}/last.safetensors`)).metadata.training,
+  );
+  assert.ok(!("loss" in stored.config));
+  const l1 = build();
+  await assert.rejects(
+    () => train({ config: { ...TINY, loss: "l1" }, model: l1, data, outDir: dir }),
+    /loss "l2", now "l1"/,
+  );
+  l1.dispose();
+  const m = build();
+  const r = await train({ config: TINY, model: m, data, outDir: dir });
   assert.equal(r.status, "done");
   assert.equal(r.resumedFrom, 2);
   m.dispose();
@@ -364,6 +392,33 @@ Deno.test("train: no tensor leaks across steps", async () => {
   assert.equal(tf.memory().numTensors, before);
   model.dispose();
   await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("recipe: the L2 loss is EuclideanLoss, sum(d^2) / 2 / batch; the L1 loss sum(|d|) / batch", async () => {
+  await initBackend("cpu");
+  const model = createModel("svrnn-small", { genWidth: 2, rnnChannels: 2, e1Channels: 2 });
+  const x = tf.randomUniform([2, 8, 8, 3], 0, 1, "float32", 3) as tf.Tensor4D;
+  const y = tf.randomUniform([2, 8, 8, 3], 0, 1, "float32", 4) as tf.Tensor4D;
+  const o = model.forward(x);
+  const out = await o.data();
+  o.dispose();
+  const gt = await y.data();
+  let l1 = 0, l2 = 0;
+  for (let i = 0; i < out.length; i++) {
+    l1 += Math.abs(out[i] - gt[i]);
+    l2 += (out[i] - gt[i]) ** 2;
+  }
+  const got = async (loss?: "l1" | "l2") => {
+    const t = modelLoss(model, x, y, loss);
+    const v = (await t.data())[0];
+    t.dispose();
+    return v;
+  };
+  assert.ok(Math.abs(await got() - l2 / 2 / 2) < 1e-4 * l2);
+  assert.ok(Math.abs(await got("l2") - l2 / 2 / 2) < 1e-4 * l2);
+  assert.ok(Math.abs(await got("l1") - l1 / 2) < 1e-4 * l1);
+  tf.dispose([x, y]);
+  model.dispose();
 });
 
 Deno.test("recipe: poly learning rate and gradient clipping at the global norm", async () => {
