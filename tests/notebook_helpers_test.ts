@@ -36,6 +36,7 @@ import {
   ablationRows,
   acrossSeedsRows,
   factorFigure,
+  gainByInputRows,
   joinStudies,
   lossFigure,
   overviewFigure,
@@ -399,6 +400,13 @@ Deno.test("ablation views: a recipe sweep is compared like variants", () => {
     oneModelStudy("svrnn-small", 0.1, { learningRate: 3e-4, seed: 0, loss: "l1" }),
   ], "loss");
   assert.deepEqual(byLoss.variants.map((v) => v.model).sort(), ["loss=l1", "loss=l2"]);
+  // Gains by input band: every input here is 20 dB, gains are (i % 5) + shift.
+  const bands = gainByInputRows(byLoss);
+  assert.deepEqual(bands.map((r) => [r.model, r["input PSNR (dB)"], r.improved]), [
+    ["loss=l2", "[20, 25)", "24/30"],
+    ["loss=l1", "[20, 25)", "30/30"],
+  ]);
+  assert.ok(Math.abs((bands[1]["mean gain (dB)"] as number) - 2.1) < 1e-9);
 });
 
 Deno.test("ablation views: studies of two models under one recipe join into one", () => {

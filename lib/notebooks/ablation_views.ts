@@ -12,6 +12,7 @@ import type { Row } from "../viz/table.ts";
 import type { Ablations, AblationVariant } from "./resources.ts";
 import { pairedByName, type PairedDifference, resolvedSign } from "../analysis/paired.ts";
 import { withRecipeDefaults } from "../train/config.ts";
+import { gainByInputPsnr } from "../eval/evaluate.ts";
 
 /**
  * The questions the ablation answers, each a set of variants differing in one thing, with
@@ -98,6 +99,24 @@ export function ablationRows(a: Ablations): Row[] {
     "input PSNR": v.summary.meanInputPsnr,
     images: v.perImage.length,
   }));
+}
+
+/**
+ * Each variant's gain by how blurry the input is (`gainByInputPsnr`, the bands of notebook
+ * 05 by default): where a variant's mean comes from, since nearly sharp inputs can swing
+ * a mean by a dB while the blurry ones barely move.
+ */
+export function gainByInputRows(a: Ablations, edges = [20, 25, 30, 40]): Row[] {
+  return a.variants.flatMap((v) =>
+    gainByInputPsnr(v.perImage, edges).map((b) => ({
+      model: v.model,
+      "input PSNR (dB)": b.band,
+      images: b.images,
+      "mean gain (dB)": b.meanGain,
+      "median gain (dB)": b.medianGain,
+      improved: `${b.improved}/${b.images}`,
+    }))
+  );
 }
 
 /** Mean PSNR gain bars, and median gain bars when every variant recorded it. */

@@ -17,7 +17,7 @@
 // 1. the recipe: the paper's, this notebook's live run, the shipped models';
 // 2. a short live training run, with its progress and loss curve;
 // 3. the shipped models' full training curves (loss, validation PSNR, throughput);
-// 4. which lever moves a 2,000-step run: the learning rate, the patch side, the width;
+// 4. which lever moves a 2,000-step run: the learning rate, the patch side, the width, the loss;
 // 5. before and after: test images through the shipped models and the live one;
 // 6. which sharp image a synthetic blur determines, and why the shipped models train on
 //    synth-v2.
@@ -46,6 +46,7 @@ import {
   type AblationVariant,
   datasetPairs,
   ensureBenchmark,
+  readAblations,
   readAblationsIn,
   readTargetGap,
   readTrainingLog,
@@ -56,11 +57,12 @@ import {
 } from "#lib/notebooks/resources.ts";
 import { loadPair } from "#lib/data/gopro.ts";
 import { DEFAULT_BENCHMARK, DEFAULT_QUICK_BENCHMARK } from "#lib/data/benchmark.ts";
-import { gainByInputPsnr } from "#lib/eval/evaluate.ts";
 import { modelParamCount } from "#lib/models/registry.ts";
 import { logTrend, trendAt } from "#lib/analysis/trend.ts";
 import {
   ablationRows,
+  acrossSeedsRows,
+  gainByInputRows,
   joinStudies,
   recipeSweep,
   sweepLabel,
@@ -366,7 +368,7 @@ if (curves.length > 0) {
 }
 
 // %% [markdown]
-// ## 4. Levers at the ablation budget: learning rate, patch side, width
+// ## 4. Levers at the ablation budget: learning rate, patch side, width, loss
 //
 // The trend above says more steps buy little. A larger step size is the cheap thing to try
 // first. `deno task ablate --variants svrnn-small --lr X` trains `svrnn-small` at the
@@ -405,16 +407,10 @@ if (lrStudies.length > 0) {
   // Where the rates differ: by how blurry the input is (the bands of notebook 05).
   await showAndSaveTable(
     "03_lr_by_input",
-    sweep.variants.flatMap((v) =>
-      gainByInputPsnr(v.perImage, [20, 25, 30, 40]).map((b) => ({
-        "base lr": v.model.split("=")[1],
-        "input PSNR (dB)": b.band,
-        images: b.images,
-        "mean gain (dB)": b.meanGain,
-        "median gain (dB)": b.medianGain,
-        improved: `${b.improved}/${b.images}`,
-      }))
-    ),
+    gainByInputRows(sweep).map(({ model, ...r }) => ({
+      "base lr": String(model).split("=")[1],
+      ...r,
+    })),
     { title: "PSNR gain by learning rate and by how blurry the input is" },
   );
   await showAndSave(
@@ -444,21 +440,28 @@ if (lrStudies.length > 0) {
 }
 
 // %% [markdown]
-// ### The patch side and the model's width
+// ### The patch side, the model's width and the loss
 //
-// Two more levers at the same budget, each against the same reference run (`svrnn-small`,
+// Three more levers at the same budget, each against the same reference run (`svrnn-small`,
 // 3e-4, 8 patches of 64x64). The patch side, with the batch scaled to keep the pixels per
 // step (128x128 in batches of 2; 256x256, a whole training crop, in batches of 1): larger
 // patches give the recurrent scans longer lines and fewer patch borders, near which blur
 // from outside the patch cannot be undone. And the width: `svrnn-mid` (3.5 times the
 // parameters: the paper's 32 RNN channels and a gate CNN twice as wide) with the same steps
-// and batches, which costs more time per step. Each results file was made on some machine:
-// `train (min)` compares only between rows with the same `trained on` CPU.
+// and batches, which costs more time per step. And the loss: the paper's L2 against L1
+// (`--loss l1`): Zhao et al. ("Loss functions for image restoration with neural networks",
+// 2017) found L1-trained networks ahead of L2-trained ones even in PSNR, the metric L2
+// optimises, and put it down to L2 settling in poorer minima. Each results file was made
+// on some machine: `train (min)` compares only between rows with the same `trained on` CPU.
 
 // %%
 const PATCH_DIR = "results/patch"; // svrnn-small.patchP.json: `deno task ablate --batch B --patch P`
 const PATCH_REFERENCE = 64;
 const WIDTH_DIR = "results/width"; // MODEL.json: `deno task ablate --variants MODEL`
+const LOSS_DIR = "results/loss"; // svrnn-small.LOSS.json: `deno task ablate --loss LOSS`
+// The loss runs again with seed 1, against the ablation study's seed-1 reference run.
+const LOSS_SEED_DIR = "results/loss/seed1";
+const SEED_REFERENCE_FILE = "results/ablations.seed1.json";
 // The reference run itself (the learning-rate sweep's 3e-4 file) is the 64x64 point and the
 // svrnn-small row: both levers are compared with the very run of the ablation study.
 const referenceStudies = lrStudies.filter((s) => s.recipe?.learningRate === LR_REFERENCE);
@@ -467,6 +470,10 @@ const patchStudies = [
   ...await readAblationsIn(resolvePath(PATCH_DIR), "svrnn-small.patch"),
 ];
 const widthStudies = await readAblationsIn(resolvePath(WIDTH_DIR));
+const lossStudies = [
+  ...referenceStudies,
+  ...await readAblationsIn(resolvePath(LOSS_DIR), "svrnn-small."),
+];
 const levers = [
   patchStudies.length > 1
     ? {
@@ -486,6 +493,15 @@ const levers = [
       reference: "svrnn-small",
     }
     : null,
+  lossStudies.length > 1
+    ? {
+      name: "loss",
+      what: "loss",
+      source: `${LOSS_DIR}/`,
+      study: recipeSweep(lossStudies, "loss"),
+      reference: sweepLabel("loss", "l2"),
+    }
+    : null,
 ].filter((l) => l !== null);
 for (const { name, what, source, study, reference } of levers) {
   const batchOf = (model: unknown) =>
@@ -500,14 +516,33 @@ for (const { name, what, source, study, reference } of levers) {
     vsReferenceRows(study, reference).map(({ changes: _, ...r }) => r),
     { title: `By ${what}: against ${reference}, paired by test image` },
   );
+  await showAndSaveTable(`03_${name}_by_input`, gainByInputRows(study), {
+    title: `PSNR gain by ${what} and by how blurry the input is`,
+  });
 }
-if (levers.length < 2) {
+// Does the loss's verdict survive a retrain with another seed?
+const lossSeedStudies = [
+  await readAblations(resolvePath(SEED_REFERENCE_FILE)),
+  ...await readAblationsIn(resolvePath(LOSS_SEED_DIR), "svrnn-small."),
+].filter((s) => s !== null);
+if (lossStudies.length > 1 && lossSeedStudies.length > 1) {
+  await showAndSaveTable(
+    "03_loss_seeds",
+    acrossSeedsRows(
+      recipeSweep(lossStudies, "loss"),
+      recipeSweep(lossSeedStudies, "loss"),
+      sweepLabel("loss", "l2"),
+    ),
+    { title: "The loss lever with another training seed, paired by image" },
+  );
+}
+const missingLevers = [PATCH_DIR, WIDTH_DIR, LOSS_DIR].filter((d) =>
+  !levers.some((l) => l.source === `${d}/`)
+);
+if (missingLevers.length > 0) {
   await showMarkdown(
-    `Missing: ${patchStudies.length > 1 ? "" : `patch-side runs in \`${PATCH_DIR}/\` `}` +
-      `${
-        widthStudies.length > 0 ? "" : `runs in \`${WIDTH_DIR}/\``
-      }. The README ("Levers at the ablation budget") ` +
-      "has the commands (tens of minutes each on one core).",
+    `Missing: runs in ${missingLevers.map((d) => `\`${d}/\``).join(", ")}. The README ` +
+      '("Levers at the ablation budget") has the commands (tens of minutes each on one core).',
   );
 }
 
