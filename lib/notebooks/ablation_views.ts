@@ -101,22 +101,32 @@ export function ablationRows(a: Ablations): Row[] {
   }));
 }
 
+/** Input-PSNR edges (dB) of the gain-by-blur tables (notebooks 03 and 05). */
+export const GAIN_BANDS = [20, 25, 30, 40];
+
 /**
- * Each variant's gain by how blurry the input is (`gainByInputPsnr`, the bands of notebook
- * 05 by default): where a variant's mean comes from, since nearly sharp inputs can swing
- * a mean by a dB while the blurry ones barely move.
+ * One model's gain by how blurry the input is (`gainByInputPsnr`), as table rows: where a
+ * mean comes from, since nearly sharp inputs can swing a mean by a dB while the blurry
+ * ones barely move.
  */
-export function gainByInputRows(a: Ablations, edges = [20, 25, 30, 40]): Row[] {
-  return a.variants.flatMap((v) =>
-    gainByInputPsnr(v.perImage, edges).map((b) => ({
-      model: v.model,
-      "input PSNR (dB)": b.band,
-      images: b.images,
-      "mean gain (dB)": b.meanGain,
-      "median gain (dB)": b.medianGain,
-      improved: `${b.improved}/${b.images}`,
-    }))
-  );
+export function gainBandRows(
+  model: string,
+  perImage: Parameters<typeof gainByInputPsnr>[0],
+  edges = GAIN_BANDS,
+): Row[] {
+  return gainByInputPsnr(perImage, edges).map((b) => ({
+    model,
+    "input PSNR (dB)": b.band,
+    images: b.images,
+    "mean gain (dB)": b.meanGain,
+    "median gain (dB)": b.medianGain,
+    improved: `${b.improved}/${b.images}`,
+  }));
+}
+
+/** `gainBandRows` of every variant of a study. */
+export function gainByInputRows(a: Ablations, edges = GAIN_BANDS): Row[] {
+  return a.variants.flatMap((v) => gainBandRows(v.model, v.perImage, edges));
 }
 
 /** Mean PSNR gain bars, and median gain bars when every variant recorded it. */

@@ -29,7 +29,8 @@ import { createModel, modelParamCount } from "#lib/models/registry.ts";
 import type { DeblurModel } from "#lib/models/model.ts";
 import { reportedResults, reportedTableRows } from "#lib/eval/reported.ts";
 import { GOPRO_FRAME, type SpeedResult, timeInference } from "#lib/eval/speed.ts";
-import { evaluate, gainByInputPsnr } from "#lib/eval/evaluate.ts";
+import { evaluate } from "#lib/eval/evaluate.ts";
+import { gainBandRows } from "#lib/notebooks/ablation_views.ts";
 import { pairedByName, resolvedSign } from "#lib/analysis/paired.ts";
 import { loadPair } from "#lib/data/gopro.ts";
 import { DEFAULT_BENCHMARK, DEFAULT_QUICK_BENCHMARK } from "#lib/data/benchmark.ts";
@@ -382,16 +383,7 @@ if (meas.length > 0) {
   await showAndSave(scatter, "05_gain_vs_input");
   await showAndSaveTable(
     "05_gain_by_input",
-    meas.flatMap(({ name, i }) =>
-      gainByInputPsnr(evals[i]!.perImage, GAIN_BANDS).map((b) => ({
-        model: name,
-        "input PSNR (dB)": b.band,
-        images: b.images,
-        "mean gain (dB)": b.meanGain,
-        "median gain (dB)": b.medianGain,
-        improved: `${b.improved}/${b.images}`,
-      }))
-    ),
+    meas.flatMap(({ name, i }) => gainBandRows(name, evals[i]!.perImage, GAIN_BANDS)),
     { title: `PSNR gain by how blurry the input is (${evalSources.filter(Boolean).join(", ")})` },
   );
 } else {
