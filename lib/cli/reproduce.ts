@@ -10,6 +10,7 @@ import {
   ensureJupyter,
   JupyterSetupError,
   type NotebookReport,
+  onlyOutputDropped,
   runNotebook,
 } from "../notebooks/jupyter.ts";
 import { InputError } from "../data/errors.ts";
@@ -60,7 +61,8 @@ const spec: CommandSpec = {
 .jupyter/ (git-ignored) and points at the deno running this command.
 
 A notebook fails when a cell raises or a code cell shows no output (cells tagged no-output
-excepted). The executed notebook is saved either way. Exit code 1 if any notebook failed.
+excepted). One that fails only for missing output is run once more: the Deno kernel can drop
+a cell's output. The executed notebook is saved either way. Exit code 1 if any notebook failed.
 
 examples:
   deno task reproduce                 # all notebooks, in place
@@ -168,13 +170,22 @@ if (import.meta.main) {
     for (const [i, name] of selected.entries()) {
       ctx.progress(`[${i + 1}/${selected.length}] ${name} ...`);
       const output = `${outNotebooks}/${name}.ipynb`;
-      const rep: NotebookReport = await runNotebook(setup, `${notebooksDir}/${name}.ipynb`, {
-        output,
-        quick,
-        full,
-        resultsDir,
-        timeout,
-      });
+      const runOnce = () =>
+        runNotebook(setup, `${notebooksDir}/${name}.ipynb`, {
+          output,
+          quick,
+          full,
+          resultsDir,
+          timeout,
+        });
+      let rep: NotebookReport = await runOnce();
+      if (onlyOutputDropped(rep)) {
+        ctx.progress(
+          `[${i + 1}/${selected.length}] ${name}: ${rep.failures.join("; ")}; ` +
+            "running it once more (the kernel can drop a cell's output)",
+        );
+        rep = await runOnce();
+      }
       reports.push({
         name,
         ok: rep.ok,

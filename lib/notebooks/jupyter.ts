@@ -361,6 +361,18 @@ export interface RunOptions {
   env?: Record<string, string>;
 }
 
+/**
+ * True when a run failed only because cells showed no output: what the Deno kernel's
+ * output race looks like (reference/PLATFORM.md; right after the kernel starts it can
+ * drop even an awaited display, seen in notebook 06's first cell, which passes on its
+ * own), so such a run is worth one more try. A cell that raised, or a notebook that did
+ * not run, is not.
+ */
+export function onlyOutputDropped(report: NotebookReport): boolean {
+  return !report.ok && !report.setup_error && report.failures.length > 0 &&
+    report.failures.every((f) => /^cell \d+: shows no output$/.test(f));
+}
+
 /** Executes one notebook headlessly with the Deno kernel and checks every cell. */
 export async function runNotebook(
   setup: JupyterSetup,
