@@ -144,6 +144,14 @@ Deno.test("resources: shipped checkpoint, or a clear message and the fallback", 
     assert.equal(shipped.training?.step, 7);
     assert.ok(shipped.bytes! > m.paramCount() * 4);
     assert.match(shipped.message, /shipped weights .* 7 training steps/);
+    // Weights fine-tuned from another run (`train --init`) count that run's steps too.
+    await saveCheckpoint(m, `${dir}/svrnn-small-2block.safetensors`, {
+      training: JSON.stringify({ step: 7, bestValPsnr: null, config: { batchSize: 2 } }),
+      init: JSON.stringify({ path: "runs/a/last.safetensors", training: { step: 5 } }),
+    });
+    const tuned = await shippedOrFallback("svrnn-small-2block");
+    assert.match(tuned.message, /5 \+ 7 training steps/);
+    tuned.model?.dispose();
     const a = await shipped.model!.weights[0].variable.data();
     const b = await m.weights[0].variable.data();
     assert.deepEqual(Array.from(a.slice(0, 10)), Array.from(b.slice(0, 10)));

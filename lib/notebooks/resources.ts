@@ -213,7 +213,11 @@ export async function shippedOrFallback(
       message: `**${name}**: shipped weights \`${relPath(s.path)}\` (${
         (s.bytes / 1e6).toFixed(2)
       } MB, ${s.model.paramCount().toLocaleString("en-US")} parameters${
-        t.step !== null ? `, ${t.step} training steps` : ""
+        t.step === null
+          ? ""
+          : t.init?.step
+          ? `, ${t.init.step} + ${t.step} training steps (the second run from the first's weights)`
+          : `, ${t.step} training steps`
       }).`,
     };
   }
