@@ -12,6 +12,7 @@ import { InputError } from "../data/errors.ts";
 import { cropImage, type RgbImage } from "../data/image.ts";
 import { readImage } from "../data/image_io.ts";
 import type { TrainData } from "./trainer.ts";
+import type { EvalPair } from "../eval/evaluate.ts";
 
 export type DataSource =
   | { kind: "benchmark"; name: string; root: string; blur: GoProBlur }
@@ -115,4 +116,17 @@ export async function makeTrainData(o: TrainDataOptions): Promise<TrainData> {
       };
     },
   };
+}
+
+/** Pairs as lazily loaded EvalPairs (lib/eval/evaluate.ts), named `sequence/frame` or `frame`. */
+export function evalPairsOf(refs: PairRef[]): EvalPair[] {
+  return refs.map((r) => {
+    let loaded: ReturnType<typeof loadPair> | null = null;
+    const get = () => (loaded ??= loadPair(r));
+    return {
+      name: r.sequence ? `${r.sequence}/${r.frame}` : r.frame,
+      blurry: async () => (await get()).blur,
+      sharp: async () => (await get()).sharp,
+    };
+  });
 }
