@@ -20,7 +20,7 @@ import { synthesizeBlur } from "../data/blur.ts";
 import type { BenchmarkSpec } from "../data/benchmark.ts";
 import { benchmarkPhotos, benchmarkSamples, type GenerateOptions } from "../data/benchmark_io.ts";
 import { psnr } from "../eval/metrics.ts";
-import type { Provenance } from "../cli/provenance.ts";
+import type { Provenance } from "../records/provenance.ts";
 
 export interface TargetGapRow {
   split: "train" | "test";

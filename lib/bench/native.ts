@@ -619,7 +619,7 @@ export function formatNativeBench(r: NativeBenchResult): string {
 
 if (import.meta.main) {
   const { parseArgs } = await import("node:util");
-  const { provenance, writeJsonAtomic } = await import("../cli/provenance.ts");
+  const { provenance, writeJsonAtomic } = await import("../records/provenance.ts");
   const { values } = parseArgs({
     args: Deno.args,
     options: {

@@ -20,7 +20,7 @@ import { describeSource, listPairs, makeTrainData } from "../train/data.ts";
 import { pairsOf, sourceFromArgs } from "./data_args.ts";
 import { loadPair } from "../data/gopro.ts";
 import { type EvalPair, evaluate } from "../eval/evaluate.ts";
-import { provenance, writeJsonAtomic } from "./provenance.ts";
+import { provenance, writeJsonAtomic } from "../records/provenance.ts";
 
 /** The variants of the ablation study, each a registered config of the same code. */
 export const ABLATION_VARIANTS = [

@@ -15,7 +15,7 @@ import {
 import { benchConvGrad, formatConvGradTable } from "../bench/conv_grad.ts";
 import { benchNative, formatNativeBench } from "../bench/native.ts";
 import { nativeAvailable } from "../native/backend.ts";
-import { provenance, writeJsonAtomic } from "./provenance.ts";
+import { provenance, writeJsonAtomic } from "../records/provenance.ts";
 
 const BENCHES = ["gate_rnn", "conv_grad", "native"] as const;
 type Bench = typeof BENCHES[number];

@@ -20,7 +20,7 @@ import {
 } from "../data/benchmark.ts";
 import { compareManifests, generateBenchmark, readManifest } from "../data/benchmark_io.ts";
 import { summarizeTargetGap, targetGap, type TargetGapFile } from "../analysis/targets.ts";
-import { provenance, writeJsonAtomic } from "./provenance.ts";
+import { provenance, writeJsonAtomic } from "../records/provenance.ts";
 import {
   checkPairSizes,
   GOPRO_BLURS,

@@ -8,7 +8,7 @@ import { readImage, writeImage } from "../data/image_io.ts";
 import { clampImage } from "../data/image.ts";
 import { predictTiled } from "../eval/tiled.ts";
 import { peakRssBytes } from "../eval/evaluate.ts";
-import { provenance } from "./provenance.ts";
+import { provenance } from "../records/provenance.ts";
 import { MODEL_OPTIONS, modelFromArgs, tileFromArgs } from "./model_args.ts";
 
 export const DEBLUR_SPEC: CommandSpec = {

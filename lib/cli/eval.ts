@@ -11,7 +11,7 @@ import { type EvalPair, evaluate } from "../eval/evaluate.ts";
 import { describeSource } from "../train/data.ts";
 import { DATA_OPTIONS, pairsOf, sourceFromArgs } from "./data_args.ts";
 import { MODEL_OPTIONS, modelFromArgs, tileFromArgs } from "./model_args.ts";
-import { provenance, writeJsonAtomic } from "./provenance.ts";
+import { provenance, writeJsonAtomic } from "../records/provenance.ts";
 
 export const EVAL_SPEC: CommandSpec = {
   name: "eval",

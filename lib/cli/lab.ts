@@ -5,7 +5,7 @@
  * Arguments after `--` go to `jupyter lab`.
  */
 import { type CommandSpec, runCommand } from "./common.ts";
-import { repoRoot } from "../notebooks/env.ts";
+import { repoRoot } from "../records/paths.ts";
 import { ensureLab, JupyterSetupError } from "../notebooks/jupyter.ts";
 import { InputError } from "../data/errors.ts";
 

@@ -10,8 +10,9 @@ import { createModel, MODEL_NAMES } from "../models/registry.ts";
 import { loadModel } from "../models/checkpoint.ts";
 import type { TileOptions } from "../eval/tiled.ts";
 import { withFlipEnsemble } from "../eval/ensemble.ts";
+import { shippedCheckpointFile } from "../records/paths.ts";
 
-export const SHIPPED = (name: string) => `results/checkpoints/${name}.safetensors`;
+export const SHIPPED = shippedCheckpointFile;
 export const DEFAULT_MODEL = "svrnn-small";
 
 export const MODEL_OPTIONS: Record<string, OptionSpec> = {

@@ -5,7 +5,7 @@
  * project-local kernelspec on first run (lib/notebooks/jupyter.ts).
  */
 import { type CommandSpec, runCommand, toJson, UsageError } from "./common.ts";
-import { repoRoot } from "../notebooks/env.ts";
+import { repoRoot } from "../records/paths.ts";
 import {
   ensureJupyter,
   JupyterSetupError,

@@ -14,7 +14,7 @@ import { type LogRecord, train } from "../train/trainer.ts";
 import { describeSource, listPairs, makeTrainData } from "../train/data.ts";
 import { DATA_OPTIONS, pairsOf, sourceFromArgs } from "./data_args.ts";
 import { sha256File } from "../data/image_io.ts";
-import { provenance } from "./provenance.ts";
+import { provenance } from "../records/provenance.ts";
 
 const D = DEFAULT_TRAIN_CONFIG;
 

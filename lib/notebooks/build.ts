@@ -15,7 +15,7 @@
  * writes notebooks/NAME.ipynb (unexecuted; `deno task reproduce --only NAME` executes it);
  * it refuses to overwrite an existing notebook without --force.
  */
-import { repoRoot } from "./env.ts";
+import { repoRoot } from "../records/paths.ts";
 
 export type CellSpec = { md: string } | { code: string; tags?: string[] };
 

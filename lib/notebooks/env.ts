@@ -10,15 +10,12 @@
  * - `SVRNN_NOTEBOOK=NAME`: the notebook being executed (recorded in provenance).
  *
  * Every function works without --allow-env / outside Deno (then: not quick, defaults).
+ * `repoRoot`, `resultsDir` and `notebookName` live in lib/records/paths.ts (re-exported here).
  */
 
-function env(name: string): string | undefined {
-  try {
-    return (globalThis as { Deno?: typeof Deno }).Deno?.env.get(name);
-  } catch {
-    return undefined;
-  }
-}
+import { envVar as env } from "../records/paths.ts";
+
+export { notebookName, repoRoot, resultsDir } from "../records/paths.ts";
 
 /** True in quick mode (SVRNN_QUICK set to 1, true or yes). */
 export function isQuick(): boolean {
@@ -33,31 +30,4 @@ export function isFull(): boolean {
 /** `full` normally, `quickValue` in quick mode: `const steps = quick(400, 40)`. */
 export function quick<T>(full: T, quickValue: T): T {
   return isQuick() ? quickValue : full;
-}
-
-/** The notebook being executed by the runner, if any. */
-export function notebookName(): string | undefined {
-  return env("SVRNN_NOTEBOOK") || undefined;
-}
-
-/** The repository root: the nearest folder at or above `from` (default cwd) with deno.json. */
-export function repoRoot(from?: string): string {
-  const D = (globalThis as { Deno?: typeof Deno }).Deno;
-  if (!D) return ".";
-  let dir = from ?? D.cwd();
-  for (;;) {
-    try {
-      D.statSync(`${dir}/deno.json`);
-      return dir;
-    } catch {
-      const parent = dir.replace(/\/[^/]*$/, "") || "/";
-      if (parent === dir) return from ?? D.cwd();
-      dir = parent;
-    }
-  }
-}
-
-/** Where results go: $SVRNN_RESULTS, else `<repo>/results`. */
-export function resultsDir(): string {
-  return env("SVRNN_RESULTS") || `${repoRoot()}/results`;
 }

@@ -13,7 +13,7 @@
  * `runNotebook` executes one notebook with `lib/notebooks/run_notebook.py` (nbclient) and
  * returns its report: it fails if a cell raises or a code cell shows no output.
  */
-import { repoRoot } from "./env.ts";
+import { repoRoot } from "../records/paths.ts";
 
 export const KERNEL_NAME = "svrnn-deno";
 

@@ -25,7 +25,8 @@ import { BENCHMARKS } from "../data/benchmark.ts";
 import { generateBenchmark } from "../data/benchmark_io.ts";
 import { type GoProBlur, listGoProPairs, loadPair, type PairRef } from "../data/gopro.ts";
 import type { EvalPair } from "../eval/evaluate.ts";
-import { isQuick, repoRoot } from "./env.ts";
+import { isQuick } from "./env.ts";
+import { repoRoot, SHIPPED_CHECKPOINTS } from "../records/paths.ts";
 
 function env(name: string): string | undefined {
   try {
@@ -69,7 +70,7 @@ export function resolvePath(path: string): string {
 
 /** Where the shipped checkpoint of `name` lives. */
 export function shippedCheckpointPath(name: string): string {
-  const dir = env("SVRNN_CHECKPOINTS") ?? `${repoRoot()}/results/checkpoints`;
+  const dir = env("SVRNN_CHECKPOINTS") ?? `${repoRoot()}/${SHIPPED_CHECKPOINTS}`;
   return `${dir}/${name}.safetensors`;
 }
 

@@ -11,8 +11,8 @@
  *
  * The folder is `resultsDir()` ($SVRNN_RESULTS or <repo>/results).
  */
-import { type Provenance, provenance } from "../cli/provenance.ts";
-import { notebookName, repoRoot, resultsDir } from "../notebooks/env.ts";
+import { type Provenance, provenance } from "../records/provenance.ts";
+import { notebookName, repoRoot, resultsDir } from "../records/paths.ts";
 import type { Figure } from "./figure.ts";
 import { figurePage } from "./html.ts";
 import { show, showTable } from "./show.ts";
