@@ -8,7 +8,7 @@ import type { DeblurModel } from "../models/model.ts";
 import { clampImage, type RgbImage } from "../data/image.ts";
 import { psnr, ssim } from "./metrics.ts";
 import { predictTiled, type TileOptions } from "./tiled.ts";
-import { syncBackend } from "../bench/timing.ts";
+import { syncBackend } from "./timing.ts";
 import { median } from "../analysis/stats.ts";
 
 /** One pair, loaded lazily so a dataset never has to fit in memory. */

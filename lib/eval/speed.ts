@@ -7,7 +7,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { DeblurModel } from "../models/model.ts";
-import { median, syncBackend } from "../bench/timing.ts";
+import { median, syncBackend } from "./timing.ts";
 
 export const GOPRO_FRAME = { width: 1280, height: 720 } as const;
 

@@ -1,4 +1,4 @@
-/** Timing helpers shared by the benchmarks. */
+/** Timing helpers shared by evaluation (speed, evaluate) and the benchmarks. */
 import * as tf from "@tensorflow/tfjs";
 
 export { median } from "../analysis/stats.ts";
