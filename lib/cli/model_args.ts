@@ -8,7 +8,7 @@ import { type BackendInfo, initBackend, isBackendChoice } from "../backend.ts";
 import type { DeblurModel } from "../models/model.ts";
 import { createModel, MODEL_NAMES } from "../models/registry.ts";
 import { loadModel } from "../models/checkpoint.ts";
-import type { TileOptions } from "../eval/tiled.ts";
+import { AUTO_TILE_PIXELS, DEFAULT_TILE, type TileOptions } from "../eval/tiled.ts";
 import { withFlipEnsemble } from "../eval/ensemble.ts";
 import { shippedCheckpointFile } from "../records/paths.ts";
 
@@ -42,9 +42,6 @@ export const MODEL_OPTIONS: Record<string, OptionSpec> = {
     description: "flip self-ensemble: mean over the 4 horizontal/vertical flips (4x the time)",
   },
 };
-
-/** Pixels above which "auto" tiling starts (a 1920x1080 image still runs whole). */
-export const AUTO_TILE_PIXELS = 2_100_000;
 
 export interface LoadedModel {
   model: DeblurModel;
@@ -111,7 +108,7 @@ async function loadFromArgs(ctx: Context): Promise<Omit<LoadedModel, "ensemble">
 export function tileFromArgs(ctx: Context, pixels: number): TileOptions {
   const raw = ctx.str("tile")!;
   const overlap = ctx.int("overlap", 32, 0);
-  if (raw === "auto") return { tile: pixels > AUTO_TILE_PIXELS ? 512 : 0, overlap };
+  if (raw === "auto") return { tile: pixels > AUTO_TILE_PIXELS ? DEFAULT_TILE.tile : 0, overlap };
   const tile = Number(raw);
   if (!Number.isInteger(tile) || tile < 0) {
     throw new UsageError(`--tile must be "auto" or a non-negative integer, got "${raw}"`);

@@ -18,6 +18,9 @@ export interface TileOptions {
 
 export const DEFAULT_TILE: TileOptions = { tile: 512, overlap: 32 };
 
+/** Pixels above which "auto" tiling starts (a 1920x1080 image still runs whole). */
+export const AUTO_TILE_PIXELS = 2_100_000;
+
 /** Tile starts along one axis: tiles of `tile` covering [0, size) with `overlap`. */
 export function tileStarts(size: number, tile: number, overlap: number): number[] {
   if (tile >= size) return [0];

@@ -18,8 +18,7 @@ import { type Figure, lineFigure } from "../viz/figure.ts";
 import { type AblationVariant, datasetPairs, evalPairs } from "./resources.ts";
 import { clampImage, cropImage, type RgbImage } from "../data/image.ts";
 import { psnr, ssim } from "../eval/metrics.ts";
-import { DEFAULT_TILE, predictTiled, type TileOptions } from "../eval/tiled.ts";
-import { AUTO_TILE_PIXELS } from "../cli/model_args.ts";
+import { AUTO_TILE_PIXELS, DEFAULT_TILE, predictTiled, type TileOptions } from "../eval/tiled.ts";
 
 export interface ExperimentConfig {
   /** Registered model name (lib/models/registry.ts). */

@@ -38,7 +38,7 @@ import {
   deblurAll,
   enlarge,
 } from "#lib/notebooks/experiments.ts";
-import { AUTO_TILE_PIXELS } from "#lib/cli/model_args.ts";
+import { AUTO_TILE_PIXELS } from "#lib/eval/tiled.ts";
 
 const ctx = await notebookSetup("wasm");
 
