@@ -15,7 +15,7 @@
  * plus the caller's provenance entries (strings kept as they are, anything else as JSON).
  */
 import * as tf from "@tensorflow/tfjs";
-import type { NamedWeight } from "./layers.ts";
+import type { NamedWeight } from "./model.ts";
 import type { DeblurModel } from "./model.ts";
 import { createModel } from "./registry.ts";
 import {

@@ -6,7 +6,7 @@
  * [out, in, kh, kw] (checkpoint_bytes.ts).
  */
 import * as tf from "@tensorflow/tfjs";
-import { countParams, type DeblurModel, type ModelFamily } from "./model.ts";
+import { countParams, type DeblurModel, type ModelFamily, type NamedWeight } from "./model.ts";
 import { fusedConv2d } from "../ops/fused_conv.ts";
 
 /** Weight initialisations. Biases always start at zero. */
@@ -43,15 +43,6 @@ export interface ConvLayer {
   spec: ConvSpec;
   weight: tf.Variable<tf.Rank.R4>;
   bias: tf.Variable<tf.Rank.R1>;
-}
-
-/** A variable with the name it has in a checkpoint. */
-export interface NamedWeight {
-  /** Checkpoint name, e.g. "conve1_1.weight". */
-  name: string;
-  variable: tf.Variable;
-  /** "conv": stored [kh,kw,in,out] here, [out,in,kh,kw] in a checkpoint; "plain": as is. */
-  layout: "conv" | "plain";
 }
 
 export function convSpec(

@@ -3,9 +3,16 @@
  * Tensors are NHWC float32; images RGB in [0, 1].
  */
 import type * as tf from "@tensorflow/tfjs";
-import type { NamedWeight } from "./layers.ts";
-
 export type ModelFamily = "svrnn" | "nah" | "cnn";
+
+/** A variable with the name it has in a checkpoint. */
+export interface NamedWeight {
+  /** Checkpoint name, e.g. "conve1_1.weight". */
+  name: string;
+  variable: tf.Variable;
+  /** "conv": stored [kh,kw,in,out] here, [out,in,kh,kw] in a checkpoint; "plain": as is. */
+  layout: "conv" | "plain";
+}
 
 /** What `analyze` returns: the prediction plus named intermediate tensors. */
 export interface Analysis {
