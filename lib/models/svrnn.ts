@@ -29,14 +29,13 @@ import {
   INIT_SCHEMES,
   type InitScheme,
   mergeConfig,
-  type NamedWeight,
   RESIZE_MODES,
   type ResizeMode,
   singleScaleModel,
   upsample2x,
   variablePrefix,
 } from "./layers.ts";
-import type { Analysis, DeblurModel } from "./model.ts";
+import type { Analysis, DeblurModel, NamedWeight } from "./model.ts";
 
 /** Where the recurrent gates come from. */
 export type GateSource =
