@@ -10,6 +10,7 @@ import { createModel, MODEL_NAMES } from "../models/registry.ts";
 import { loadModel } from "../models/checkpoint.ts";
 import { AUTO_TILE_PIXELS, DEFAULT_TILE, type TileOptions } from "../eval/tiled.ts";
 import { withFlipEnsemble } from "../eval/ensemble.ts";
+import { exists } from "../data/image_io.ts";
 import { shippedCheckpointFile } from "../records/paths.ts";
 
 export const SHIPPED = shippedCheckpointFile;
@@ -50,10 +51,6 @@ export interface LoadedModel {
   /** "flips4" when --ensemble wraps predict() (eval/ensemble.ts), else "none". */
   ensemble: "flips4" | "none";
   backend: BackendInfo;
-}
-
-async function exists(path: string): Promise<boolean> {
-  return await Deno.stat(path).then(() => true, () => false);
 }
 
 export async function modelFromArgs(ctx: Context): Promise<LoadedModel> {

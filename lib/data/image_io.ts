@@ -100,13 +100,16 @@ export async function listImageFiles(dir: string, what = "image folder"): Promis
   return out.sort();
 }
 
-/** True when the path exists (file or folder). */
+/**
+ * True when the path exists (file or folder); false also when a parent is a file. Other
+ * errors (permission denied) are thrown.
+ */
 export async function exists(path: string): Promise<boolean> {
   try {
     await Deno.stat(path);
     return true;
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
+    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) return false;
     throw e;
   }
 }

@@ -14,6 +14,7 @@
  * returns its report: it fails if a cell raises or a code cell shows no output.
  */
 import { repoRoot } from "../records/paths.ts";
+import { exists } from "../data/image_io.ts";
 
 export const KERNEL_NAME = "svrnn-deno";
 
@@ -100,15 +101,6 @@ async function runStreaming(
     pump(child.stderr, true),
   ]);
   return { ok: status.success, stderr };
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** True if `python` can import all `modules`. */

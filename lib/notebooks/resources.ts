@@ -23,6 +23,7 @@ import { createModel } from "../models/registry.ts";
 import type { DeblurModel } from "../models/model.ts";
 import { BENCHMARKS } from "../data/benchmark.ts";
 import { generateBenchmark } from "../data/benchmark_io.ts";
+import { exists } from "../data/image_io.ts";
 import { type GoProBlur, listGoProPairs, loadPair, type PairRef } from "../data/gopro.ts";
 import type { EvalPair } from "../eval/evaluate.ts";
 import { isQuick } from "./env.ts";
@@ -34,10 +35,6 @@ function env(name: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-async function exists(path: string): Promise<boolean> {
-  return await Deno.stat(path).then(() => true, () => false);
 }
 
 async function readJson<T>(path: string): Promise<T | null> {
