@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "#lib/backend.ts";
+import { initBackend } from "#lib/backends/select.ts";
 import { RECIPE_ADAM, RecipeAdam } from "#lib/train/adam.ts";
 
 const SHAPES: number[][] = [[3, 3, 4, 5], [5], [1, 7]];

@@ -1,7 +1,7 @@
 /** The flip self-ensemble (lib/eval/ensemble.ts) against flips done by index arithmetic. */
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "#lib/backend.ts";
+import { initBackend } from "#lib/backends/select.ts";
 import { createModel } from "#lib/models/registry.ts";
 import { predictFlipEnsemble, withFlipEnsemble } from "#lib/eval/ensemble.ts";
 

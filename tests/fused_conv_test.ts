@@ -14,9 +14,9 @@ import {
   type FusableActivation,
   fusedConv2d,
 } from "../lib/ops/fused_conv.ts";
-import { nativeAvailable, registerNativeBackend } from "../lib/native/backend.ts";
-import { initBackend, probeWebGPU } from "../lib/backend.ts";
-import "../lib/ops/wasm_train_kernels.ts";
+import { nativeAvailable, registerNativeBackend } from "../lib/backends/native/backend.ts";
+import { initBackend, probeWebGPU } from "../lib/backends/select.ts";
+import "../lib/backends/wasm_train_kernels.ts";
 
 const BACKENDS = ["cpu", "wasm", ...(nativeAvailable() ? ["native"] : [])];
 if (BACKENDS.includes("native")) registerNativeBackend();

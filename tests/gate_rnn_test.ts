@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "#lib/backend.ts";
+import { initBackend } from "#lib/backends/select.ts";
 import { type Direction, DIRECTIONS, gateRecurrent } from "#lib/ops/gate_rnn.ts";
 import { mulberry32, referenceScan } from "./support/gate_reference.ts";
 

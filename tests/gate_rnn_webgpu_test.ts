@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import type { WebGPUBackend } from "@tensorflow/tfjs-backend-webgpu";
-import { initBackend, probeWebGPU } from "../lib/backend.ts";
+import { initBackend, probeWebGPU } from "../lib/backends/select.ts";
 import { type Direction, DIRECTIONS, gateRecurrent } from "../lib/ops/gate_rnn.ts";
 import { scanBackward, scanForward } from "../lib/ops/gate_rnn_cpu.ts";
 

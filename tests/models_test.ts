@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "#lib/backend.ts";
+import { initBackend } from "#lib/backends/select.ts";
 import { DIRECTIONS } from "#lib/ops/gate_rnn.ts";
 import {
   conv,

@@ -1,5 +1,5 @@
 /**
- * The "native" backend (lib/native: tfjs cpu backend + OpenBLAS through Deno's FFI)
+ * The "native" backend (lib/backends/native: tfjs cpu backend + OpenBLAS through Deno's FFI)
  * against the cpu backend: every kernel it overrides, gradients through tf.grad, and the
  * svrnn-small model (forward against cpu and wasm, gradients against cpu).
  *
@@ -19,11 +19,16 @@ import {
   NATIVE_KERNEL_NAMES,
   nativeAvailable,
   registerNativeBackend,
-} from "../lib/native/backend.ts";
-import { BufferPool } from "../lib/native/pool.ts";
-import { nativeSettings } from "../lib/native/kernels.ts";
-import { convForward, type ConvGeometry, convThreads, releaseScratch } from "../lib/native/conv.ts";
-import { loadBlas } from "../lib/native/blas.ts";
+} from "../lib/backends/native/backend.ts";
+import { BufferPool } from "../lib/backends/native/pool.ts";
+import { nativeSettings } from "../lib/backends/native/kernels.ts";
+import {
+  convForward,
+  type ConvGeometry,
+  convThreads,
+  releaseScratch,
+} from "../lib/backends/native/conv.ts";
+import { loadBlas } from "../lib/backends/native/blas.ts";
 import { createModel } from "../lib/models/registry.ts";
 import { trainStep } from "../lib/train/step.ts";
 import { RecipeAdam } from "../lib/train/adam.ts";
@@ -142,7 +147,7 @@ async function denoRun(code: string, flags: string[], env: Record<string, string
 }
 
 const INIT_SNIPPET = `import { initNativeBackend } from "${
-  new URL("lib/native/backend.ts", ROOT).href
+  new URL("lib/backends/native/backend.ts", ROOT).href
 }";
 try { await initNativeBackend(); console.error("STARTED"); }
 catch (e) { console.error("ERROR " + e.name + ": " + e.message); }`;
@@ -165,7 +170,7 @@ nativeTest(
   "OpenBLAS threads follow $OPENBLAS_NUM_THREADS, else the CPUs this process may use",
   async () => {
     const snippet = `import { initNativeBackend } from "${
-      new URL("lib/native/backend.ts", ROOT).href
+      new URL("lib/backends/native/backend.ts", ROOT).href
     }";
 const info = await initNativeBackend();
 console.error("THREADS " + info.threads + " CPUS " + navigator.hardwareConcurrency);`;

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../lib/backend.ts";
+import { initBackend } from "../lib/backends/select.ts";
 import { createModel } from "../lib/models/registry.ts";
 import { saveCheckpoint } from "../lib/models/checkpoint.ts";
 import type { DeblurModel } from "../lib/models/model.ts";

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import * as rf from "../lib/analysis/receptive_field.ts";
-import { initBackend } from "../lib/backend.ts";
+import { initBackend } from "../lib/backends/select.ts";
 import { createModel } from "../lib/models/registry.ts";
 import type { DeblurModel } from "../lib/models/model.ts";
 import type { RgbImage } from "../lib/data/image.ts";

@@ -1,5 +1,5 @@
 /**
- * The wasm training kernels (lib/ops/wasm_train_kernels.ts) against the cpu backend, plus
+ * The wasm training kernels (lib/backends/wasm_train_kernels.ts) against the cpu backend, plus
  * a small conv net that trains on wasm with Adam.
  *
  * Tensors do not move between backends, so every comparison builds its inputs from plain
@@ -9,9 +9,9 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { relError, sizeOf, values } from "./support/compare.ts";
 import "@tensorflow/tfjs-backend-wasm";
-import { shippedConv2DBackpropInput } from "../lib/ops/wasm_train_kernels.ts";
-import { axisTaps } from "../lib/ops/wasm_train/resize_bilinear_grad.ts";
-import { currentWasmBackend } from "../lib/ops/wasm_train/wasm_heap.ts";
+import { shippedConv2DBackpropInput } from "../lib/backends/wasm_train_kernels.ts";
+import { axisTaps } from "../lib/backends/wasm_train/resize_bilinear_grad.ts";
+import { currentWasmBackend } from "../lib/backends/wasm_train/wasm_heap.ts";
 
 type Pad = "same" | "valid" | number | tf.backend_util.ExplicitPadding;
 type Shape4 = [number, number, number, number];

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "#lib/backend.ts";
+import { initBackend } from "#lib/backends/select.ts";
 import { createModel } from "#lib/models/registry.ts";
 import { modelLoss } from "#lib/train/step.ts";
 import { mulberry32 } from "./support/gate_reference.ts";

@@ -1,5 +1,5 @@
 /**
- * Benchmarks of the "native" backend (lib/native: tfjs cpu + OpenBLAS through FFI) against
+ * Benchmarks of the "native" backend (lib/backends/native: tfjs cpu + OpenBLAS through FFI) against
  * the wasm backend, measured in the same process so that their ratio holds even on a busy
  * machine:
  *
@@ -22,14 +22,14 @@
  * kernel sum is the engine's own overhead (tape, tidy, allocation outside kernels).
  */
 import * as tf from "@tensorflow/tfjs";
-import { describeBackend, initBackend, setTrainingMode } from "../backend.ts";
+import { describeBackend, initBackend, setTrainingMode } from "../backends/select.ts";
 import { createModel } from "../models/registry.ts";
 import type { DeblurModel } from "../models/model.ts";
 import { DEFAULT_TRAIN_CONFIG } from "../train/config.ts";
 import { trainStep } from "../train/step.ts";
 import { RecipeAdam } from "../train/adam.ts";
-import { describeNative, initNativeBackend, type NativeInfo } from "../native/backend.ts";
-import { loadBlas } from "../native/blas.ts";
+import { describeNative, initNativeBackend, type NativeInfo } from "../backends/native/backend.ts";
+import { loadBlas } from "../backends/native/blas.ts";
 import { median } from "../eval/timing.ts";
 
 export const NATIVE_BENCH_PARTS = ["conv", "forward", "train", "small", "profile"] as const;

@@ -6,7 +6,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { type CommandSpec, type Context, InputError, runCommand, UsageError } from "./common.ts";
-import { describeBackend, initBackend, isBackendChoice } from "../backend.ts";
+import { describeBackend, initBackend, isBackendChoice } from "../backends/select.ts";
 import { createModel, listModels, MODEL_NAMES, modelConfig } from "../models/registry.ts";
 import { loadCheckpoint } from "../models/checkpoint.ts";
 import {

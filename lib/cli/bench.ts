@@ -5,7 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { type CommandSpec, type Context, runCommand, UsageError } from "./common.ts";
-import { type BackendName, describeBackend, initBackend, probeWebGPU } from "../backend.ts";
+import { type BackendName, describeBackend, initBackend, probeWebGPU } from "../backends/select.ts";
 import {
   benchKernel,
   benchOpsLoop,
@@ -14,7 +14,7 @@ import {
 } from "../bench/gate_rnn.ts";
 import { benchConvGrad, formatConvGradTable } from "../bench/conv_grad.ts";
 import { benchNative, formatNativeBench } from "../bench/native.ts";
-import { nativeAvailable } from "../native/backend.ts";
+import { nativeAvailable } from "../backends/native/backend.ts";
 import { provenance, writeJsonAtomic } from "../records/provenance.ts";
 
 const BENCHES = ["gate_rnn", "conv_grad", "native"] as const;
@@ -62,7 +62,7 @@ export const BENCH_SPEC: CommandSpec = {
   },
   details: `gate_rnn: gateRecurrent, four directions, forward and backward, per backend, against a
 plain TypeScript loop and a loop of tfjs slice/multiply/add ops.
-conv_grad: the wasm backend's conv gradients (lib/ops/wasm_train/) against its forward conv and
+conv_grad: the wasm backend's conv gradients (lib/backends/wasm_train/) against its forward conv and
 the shipped Conv2DBackpropInput, on SVRNN's layer shapes at batch 4 of 128x128 patches.
 native: the OpenBLAS backend against wasm in one process: a conv, the svrnn forward on a
 1280x720 image, training steps (batch 4 of 64x64, batch 20 of 128x128), svrnn-small steps per
@@ -131,7 +131,7 @@ async function convGrad(ctx: Context, reps: number) {
   return {
     benchmark: "conv_grad",
     description:
-      "wasm conv gradients (lib/ops/wasm_train) vs the forward conv and the shipped Conv2DBackpropInput, median wall time",
+      "wasm conv gradients (lib/backends/wasm_train) vs the forward conv and the shipped Conv2DBackpropInput, median wall time",
     backend: describeBackend(info),
     records,
   };

@@ -3,7 +3,7 @@
  * shipped svrnn-small (or --model / --checkpoint), tiling large images.
  */
 import { type CommandSpec, type Context, InputError, runCommand } from "./common.ts";
-import { describeBackend } from "../backend.ts";
+import { describeBackend } from "../backends/select.ts";
 import { readImage, writeImage } from "../data/image_io.ts";
 import { clampImage } from "../data/image.ts";
 import { predictTiled } from "../eval/tiled.ts";

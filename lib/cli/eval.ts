@@ -4,7 +4,7 @@
  * memory.
  */
 import { type CommandSpec, type Context, runCommand, UsageError } from "./common.ts";
-import { describeBackend } from "../backend.ts";
+import { describeBackend } from "../backends/select.ts";
 import { loadPair } from "../data/gopro.ts";
 import { writeImage } from "../data/image_io.ts";
 import { type EvalPair, evaluate } from "../eval/evaluate.ts";

@@ -4,7 +4,7 @@
  */
 import type { Context, OptionSpec } from "./common.ts";
 import { InputError, UsageError } from "./common.ts";
-import { type BackendInfo, initBackend, isBackendChoice } from "../backend.ts";
+import { type BackendInfo, initBackend, isBackendChoice } from "../backends/select.ts";
 import type { DeblurModel } from "../models/model.ts";
 import { createModel, MODEL_NAMES } from "../models/registry.ts";
 import { loadModel } from "../models/checkpoint.ts";

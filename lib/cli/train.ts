@@ -6,7 +6,12 @@
 import cliProgress from "cli-progress";
 import * as tf from "@tensorflow/tfjs";
 import { type CommandSpec, type Context, InputError, runCommand, UsageError } from "./common.ts";
-import { type BackendChoice, describeBackend, initBackend, isBackendChoice } from "../backend.ts";
+import {
+  type BackendChoice,
+  describeBackend,
+  initBackend,
+  isBackendChoice,
+} from "../backends/select.ts";
 import { createModel, MODEL_NAMES, modelConfig } from "../models/registry.ts";
 import { inspectCheckpoint, saveCheckpoint } from "../models/checkpoint.ts";
 import { DEFAULT_TRAIN_CONFIG, PIXEL_LOSSES, type TrainConfig } from "../train/config.ts";

@@ -4,7 +4,7 @@
  * "running in Node.js" banner, which would otherwise land in the notebook's output.
  */
 import * as tf from "@tensorflow/tfjs";
-import { type BackendChoice, describeBackend, initBackend } from "../backend.ts";
+import { type BackendChoice, describeBackend, initBackend } from "../backends/select.ts";
 import { isQuick } from "./env.ts";
 
 export interface NotebookContext {

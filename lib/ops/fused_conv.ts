@@ -14,7 +14,7 @@
  *
  * which equals tfjs's gradients (mul(dy, step(z)) and where(z > 0, dy, s * dy)) because
  * y > 0 exactly when z > 0 for s >= 0. That pass is the kernel SvrnnActivationGrad,
- * registered for cpu and wasm here and for native in lib/native (on its buffer pool); on
+ * registered for cpu and wasm here and for native in lib/backends/native (on its buffer pool); on
  * other backends (webgpu) the gradient is tfjs's composite of the same formula.
  */
 import * as tf from "@tensorflow/tfjs";
@@ -24,7 +24,7 @@ import {
   type BackendWasm,
   f32Offset,
   heapF32,
-} from "./wasm_train/wasm_heap.ts";
+} from "../backends/wasm_train/wasm_heap.ts";
 
 export const ACTIVATION_GRAD = "SvrnnActivationGrad";
 

@@ -13,7 +13,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 // Type-only on purpose: a runtime import would register the webgpu backend (and make it
-// tfjs's default, priority 3) for anyone who merely imports the op. lib/backend.ts owns that.
+// tfjs's default, priority 3) for anyone who merely imports the op. lib/backends/select.ts owns that.
 import type { WebGPUBackend, WebGPUProgram } from "@tensorflow/tfjs-backend-webgpu";
 import type { Direction } from "./gate_rnn_geometry.ts";
 import { scanGeometry } from "./gate_rnn_geometry.ts";

@@ -24,7 +24,7 @@ import {
   type BackendWasm,
   f32Offset,
   heapF32,
-} from "../ops/wasm_train/wasm_heap.ts";
+} from "../backends/wasm_train/wasm_heap.ts";
 
 export const RECIPE_ADAM = "SvrnnRecipeAdam";
 

@@ -14,7 +14,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { DeblurModel } from "../models/model.ts";
 import { learningRateAt, type TrainConfig } from "./config.ts";
 import { trainStep } from "./step.ts";
-import { setTrainingMode } from "../backend.ts";
+import { setTrainingMode } from "../backends/select.ts";
 import { RecipeAdam } from "./adam.ts";
 import { type CheckpointState, readTrainingState, writeTrainingState } from "./state.ts";
 import { psnr } from "../eval/metrics.ts";

@@ -19,7 +19,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { CpuLikeBackend } from "./kernels.ts";
 import { bufferPool } from "./pool.ts";
-import { ACTIVATION_GRAD, cpuActivationGradKernel } from "../ops/fused_conv.ts";
+import { ACTIVATION_GRAD, cpuActivationGradKernel } from "../../ops/fused_conv.ts";
 
 type Args = {
   inputs: Record<string, tf.TensorInfo | undefined>;

@@ -6,9 +6,9 @@
  * out would cost about what the SIMD loop saves, so the TypeScript loops are used.)
  */
 import * as tf from "@tensorflow/tfjs";
-import type { Direction } from "../ops/gate_rnn_geometry.ts";
-import { GATE_RECURRENT, GATE_RECURRENT_GRAD } from "../ops/gate_rnn_names.ts";
-import { scanBackward, scanForward } from "../ops/gate_rnn_cpu.ts";
+import type { Direction } from "../../ops/gate_rnn_geometry.ts";
+import { GATE_RECURRENT, GATE_RECURRENT_GRAD } from "../../ops/gate_rnn_names.ts";
+import { scanBackward, scanForward } from "../../ops/gate_rnn_cpu.ts";
 import type { CpuLikeBackend } from "./kernels.ts";
 import { bufferPool } from "./pool.ts";
 

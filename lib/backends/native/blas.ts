@@ -3,10 +3,10 @@
  * wraps `cblas_sgemm` for row-major Float32Arrays (views with offsets are passed as they
  * are: Deno hands the native side a pointer to the view's first element, no copy).
  *
- * Deno-only (Deno.dlopen). Nothing outside lib/native imports this file, so the browser
+ * Deno-only (Deno.dlopen). Nothing outside lib/backends/native imports this file, so the browser
  * build of lib/ never sees it.
  */
-import { InputError } from "../data/errors.ts";
+import { InputError } from "../../data/errors.ts";
 
 /** C = alpha * op(A) * op(B) + beta * C, row-major; op(X) = X or X^T. */
 export type Gemm = (

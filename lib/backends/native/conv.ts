@@ -1,7 +1,7 @@
 /**
  * 2-D convolution (NHWC activations, [kh, kw, in, out] filters: tfjs's layouts) and both
  * of its gradients as matrix products handed to a BLAS `sgemm`, on plain Float32Arrays.
- * No tfjs here: lib/native/kernels.ts adapts these to tfjs kernels.
+ * No tfjs here: lib/backends/native/kernels.ts adapts these to tfjs kernels.
  *
  * Stride 1 (every SVRNN conv but one) uses a "padded-width grid": the input rows a chunk
  * needs are copied once into a zero-padded buffer P of width Wp = outW + (kW-1)*dilW, and

@@ -1,6 +1,6 @@
 #!/bin/sh
 # `deno task setup:native`: installs OpenBLAS (Debian's libopenblas0-pthread) for the
-# optional "native" tfjs backend (lib/native). Safe to run again: does nothing when the
+# optional "native" tfjs backend (lib/backends/native). Safe to run again: does nothing when the
 # library is already there.
 set -eu
 

@@ -5,7 +5,7 @@
  * conv2d throws), a scalar Conv2DBackpropInput at about 2.6 GFLOP/s, a MaxPoolGrad that
  * loses all-negative windows, and a ResizeBilinearGrad that ignores halfPixelCenters (the
  * cpu backend's too, which also mis-shapes non-square images); tfjs-core has no gradient
- * for DepthToSpace. This module replaces or adds those (see lib/ops/wasm_train/).
+ * for DepthToSpace. This module replaces or adds those (see lib/backends/wasm_train/).
  */
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";

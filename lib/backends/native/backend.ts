@@ -7,14 +7,14 @@
  * or `registerNativeBackend()` then `tf.setBackend("native")`. Both throw one clear Error
  * (NativeUnavailableError) when OpenBLAS or FFI is unavailable; nothing else changes then.
  *
- * Deno-only, and imported only from lib/native and Deno entry points: lib/ops and
+ * Deno-only, and imported only from lib/backends/native and Deno entry points: lib/ops and
  * lib/models never import it, so the browser build is untouched.
  */
 import * as tf from "@tensorflow/tfjs";
-import "../ops/gate_rnn.ts"; // registers the gate-recurrent kernels for "cpu" (shared below)
+import "../../ops/gate_rnn.ts"; // registers the gate-recurrent kernels for "cpu" (shared below)
 // Fixes cpu kernels the kit trains through (ResizeBilinearGrad with half-pixel centres and
 // non-square images) and adds DepthToSpace's gradient; "native" runs the cpu kernels.
-import "../ops/wasm_train_kernels.ts";
+import "../wasm_train_kernels.ts";
 import { type Blas, loadBlas, NativeUnavailableError } from "./blas.ts";
 import { cpuKernel, NATIVE_KERNELS, nativeSettings } from "./kernels.ts";
 import { releaseScratch } from "./conv.ts";
