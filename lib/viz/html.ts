@@ -3,7 +3,9 @@
  * JavaScript see) plus a script that replaces it with the interactive plotly.js chart.
  *
  * How plotly.js is found, in order: an already loaded `window.Plotly`; under require.js
- * (classic notebook HTML exports) a `require(["plotly"])` from the pinned CDN copy; else
+ * (classic notebook HTML exports) a `require(["plotly"])` from the pinned CDN copy, whose
+ * callback takes the module value or, for plotly.js 3 (a bundle that never calls define()
+ * and sets only `window.Plotly`), `window.Plotly`; else
  * one `<script>` tag per page for the pinned CDN copy (shared by every figure of the page).
  * Offline the static SVG stays. Standalone pages (`figurePage`) first load a local
  * `plotly.min.js` next to the page (results/figures/ keeps a copy of the npm package's file).
@@ -64,8 +66,12 @@ export function plotlyScript(fig: Figure, id: string, src = PLOTLY_CDN): string 
   if (window.Plotly) { draw(window.Plotly); return; }
   var src = ${JSON.stringify(src)};
   if (typeof window.require === "function" && window.require.config) {
+    // plotly.js 3's bundle never calls define(): under require.js the module value is
+    // undefined and the bundle sets only window.Plotly, so fall back to that.
     window.require.config({ paths: { plotly: src.replace(/\\.js$/, "") } });
-    window.require(["plotly"], function (P) { draw(P); }, function () {});
+    window.require(["plotly"], function (P) {
+      draw(P && P.newPlot ? P : window.Plotly);
+    }, function () { /* offline: the static SVG stays */ });
     return;
   }
   if (!window.__svrnnPlotly) {
