@@ -4,7 +4,7 @@
  */
 import { type CommandSpec, type Context, InputError, runCommand } from "./common.ts";
 import { describeBackend } from "../backends/select.ts";
-import { readImage, writeImage } from "../data/image_io.ts";
+import { exists, isDir, readImage, writeImage } from "../data/image_io.ts";
 import { clampImage } from "../data/image.ts";
 import { predictTiled } from "../eval/tiled.ts";
 import { peakRssBytes } from "../eval/evaluate.ts";
@@ -27,12 +27,8 @@ examples:
 
 const IMAGE = /\.(png|jpe?g)$/i;
 
-async function isDir(path: string): Promise<boolean> {
-  return await Deno.stat(path).then((s) => s.isDirectory, () => false);
-}
-
 async function jobs(input: string, output: string): Promise<[string, string][]> {
-  if (!(await Deno.stat(input).then(() => true, () => false))) {
+  if (!(await exists(input))) {
     throw new InputError(`input not found: ${input}`);
   }
   if (!(await isDir(input))) {
