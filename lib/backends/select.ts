@@ -5,6 +5,8 @@
  * "auto" prefers WebGPU only on a real GPU: on GPU-less machines Deno exposes Mesa's
  * llvmpipe software adapter, which runs WGSL correctly but ten times slower than wasm
  * (reference/PLATFORM.md), so it is chosen only when asked for by name.
+ * tfjs's cpu backend banner ("install tfjs-node") is silenced where deno.json maps
+ * `@tensorflow/tfjs`: lib/backends/tfjs.ts.
  */
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
@@ -75,14 +77,6 @@ function quietMesa(): void {
   }
 }
 
-/**
- * tfjs's cpu backend (also the base of "native") greets its first tensor under Deno
- * (IS_NODE) with advice to install tfjs-node, which does not apply here.
- */
-function quietCpuGreeting(): void {
-  (tf.backend() as unknown as { firstUse: boolean }).firstUse = false;
-}
-
 function envChoice(): BackendChoice | undefined {
   let v: string | undefined;
   try {
@@ -124,7 +118,6 @@ export async function initBackend(choice?: BackendChoice): Promise<BackendInfo> 
     // line saying how to install OpenBLAS when it is missing.
     const { initNativeBackend } = await import("./native/backend.ts");
     const n = await initNativeBackend();
-    quietCpuGreeting();
     return {
       name,
       requested,
@@ -138,7 +131,6 @@ export async function initBackend(choice?: BackendChoice): Promise<BackendInfo> 
   const ok = await tf.setBackend(name);
   if (!ok) throw new Error(`backend ${name}: tfjs could not initialise it`);
   await tf.ready();
-  if (name === "cpu") quietCpuGreeting();
   return {
     name,
     requested,
