@@ -157,7 +157,7 @@ Deno.test("blur: bad inputs exit 2 with one line", async () => {
   );
   badInput(
     await run("blur", [src, `${tmp}/o.png`, "--noise", "-0.1"]),
-    /'--noise' argument is ambiguous/,
+    /--noise must be in 0\.\.1, got -0\.1/,
   );
   badInput(
     await run("blur", [`${tmp}/nope.jpg`, `${tmp}/o.png`]),

@@ -23,7 +23,7 @@ async function task(name: string, args: string[]) {
 
 const CASES: [string, string[], RegExp][] = [
   ["train", ["--model", "nope"], /unknown model "nope"/],
-  ["train", ["--steps", "-3"], /steps/],
+  ["train", ["--steps", "-3"], /--steps must be at least 1, got -3/],
   ["train", ["--steps=0"], /--steps must be at least 1, got 0/],
   ["train", ["--loss", "l3"], /--loss must be one of l2, l1, got "l3"/],
   ["ablate", ["--loss", "huber"], /--loss must be one of l2, l1, got "huber"/],

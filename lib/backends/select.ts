@@ -14,9 +14,19 @@ import "@tensorflow/tfjs-backend-webgpu";
 import "../ops/gate_rnn.ts";
 import "./wasm_train_kernels.ts";
 import { InputError } from "../data/errors.ts";
+import {
+  BACKEND_CHOICES,
+  type BackendChoice,
+  type BackendName,
+  isBackendChoice,
+} from "./choices.ts";
 
-export type BackendName = "cpu" | "wasm" | "webgpu" | "native";
-export type BackendChoice = "auto" | BackendName;
+export {
+  BACKEND_CHOICES,
+  type BackendChoice,
+  type BackendName,
+  isBackendChoice,
+} from "./choices.ts";
 
 export interface BackendInfo {
   /** The backend tfjs now runs on. */
@@ -33,12 +43,6 @@ export interface BackendInfo {
   threads: number | null;
   /** The native library in use (native backend only). */
   library: string | null;
-}
-
-const CHOICES: readonly BackendChoice[] = ["auto", "cpu", "wasm", "webgpu", "native"];
-
-export function isBackendChoice(s: unknown): s is BackendChoice {
-  return typeof s === "string" && (CHOICES as readonly string[]).includes(s);
 }
 
 /** Describes the WebGPU adapter without creating a device; null when there is none. */
@@ -87,7 +91,7 @@ function envChoice(): BackendChoice | undefined {
   if (v === undefined || v === "") return undefined;
   if (!isBackendChoice(v)) {
     throw new InputError(
-      `SVRNN_BACKEND must be one of ${CHOICES.join(", ")}, got ${JSON.stringify(v)}`,
+      `SVRNN_BACKEND must be one of ${BACKEND_CHOICES.join(", ")}, got ${JSON.stringify(v)}`,
     );
   }
   return v;
@@ -101,7 +105,7 @@ export async function initBackend(choice?: BackendChoice): Promise<BackendInfo> 
   const requested = choice ?? envChoice() ?? "auto";
   if (!isBackendChoice(requested)) {
     throw new InputError(
-      `backend must be one of ${CHOICES.join(", ")}, got ${JSON.stringify(requested)}`,
+      `backend must be one of ${BACKEND_CHOICES.join(", ")}, got ${JSON.stringify(requested)}`,
     );
   }
   const probe = requested === "auto" || requested === "webgpu" ? await probeWebGPU() : null;

@@ -5,8 +5,16 @@
  * is skipped when its evaluation exists, so an interrupted ablation resumes where it was.
  */
 import * as tf from "@tensorflow/tfjs";
-import { type CommandSpec, type Context, InputError, runCommand, UsageError } from "./common.ts";
-import { describeBackend, initBackend, isBackendChoice } from "../backends/select.ts";
+import {
+  BACKEND_OPTION,
+  backendArg,
+  type CommandSpec,
+  type Context,
+  InputError,
+  runCommand,
+  UsageError,
+} from "./common.ts";
+import { describeBackend, initBackend } from "../backends/select.ts";
 import { createModel, listModels, MODEL_NAMES, modelConfig } from "../models/registry.ts";
 import { loadCheckpoint } from "../models/checkpoint.ts";
 import {
@@ -104,12 +112,7 @@ export const ABLATE_SPEC: CommandSpec = {
       default: "results/ablations.json",
       description: "results file",
     },
-    backend: {
-      type: "string",
-      valueName: "NAME",
-      default: "wasm",
-      description: "auto, cpu, wasm, webgpu, native (OpenBLAS; deno task setup:native)",
-    },
+    backend: { ...BACKEND_OPTION, default: "wasm" },
   },
   details: `Every variant sees the same batches (same seed) for the same number of steps; the table
 reports test PSNR/SSIM, parameters and training wall time. Quick check:
@@ -121,8 +124,7 @@ async function main(ctx: Context) {
   for (const v of variants) {
     if (!MODEL_NAMES.includes(v)) throw new UsageError(`unknown model "${v}" in --variants`);
   }
-  const backendArg = ctx.str("backend")!;
-  if (!isBackendChoice(backendArg)) throw new UsageError(`unknown backend "${backendArg}"`);
+  const backend = backendArg(ctx);
   // ablate has only --benchmark and --blur of the data options: always a benchmark source.
   const src = sourceFromArgs(ctx);
   const name = ctx.str("benchmark")!;
@@ -141,7 +143,7 @@ async function main(ctx: Context) {
   const runsDir = ctx.str("runs")!;
   const trainPairs = await pairsOf(src, "train");
   const testRefs = (await listPairs(src, "test")).slice(0, ctx.int("eval-images", 88, 1));
-  const info = await initBackend(backendArg);
+  const info = await initBackend(backend);
   const prov = await provenance(`deno task ablate ${Deno.args.join(" ")}`.trim());
   const descriptions = new Map(listModels().map((m) => [m.name, m.description]));
   const rows = [];

@@ -20,6 +20,7 @@
  */
 import { parseArgs } from "node:util";
 import { InputError, isInputError } from "../data/errors.ts";
+import { BACKEND_CHOICES, type BackendChoice } from "../backends/choices.ts";
 
 export { InputError };
 
@@ -90,6 +91,48 @@ const COMMON: Record<string, OptionSpec> = {
   help: { type: "boolean", short: "h", description: "show this help" },
 };
 
+/** The one `--backend` option of every task that runs a model; read it with `backendArg`. */
+export const BACKEND_OPTION: OptionSpec = {
+  type: "string",
+  valueName: "NAME",
+  default: "auto",
+  description: `${BACKEND_CHOICES.join(", ")} (native: OpenBLAS, deno task setup:native)`,
+};
+
+/** The `--backend` value (BACKEND_OPTION), checked: a bad one names the valid choices. */
+export function backendArg(ctx: Context): BackendChoice {
+  return ctx.choice("backend", BACKEND_CHOICES, "auto");
+}
+
+/** A value that reads as a negative number ("-5", "-1e-4", "-.5"), not an option. */
+const NEGATIVE_NUMBER = /^-(\d|\.\d)/;
+
+/**
+ * `--name -5` as `--name=-5` (and `-x -5` as `--long=-5`) for string options, so a negative
+ * number reaches the option's own range check instead of parseArgs calling it ambiguous.
+ */
+function joinNegativeValues(args: string[], options: Record<string, OptionSpec>): string[] {
+  const longOf = new Map<string, string>();
+  for (const [k, o] of Object.entries(options)) if (o.short) longOf.set(o.short, k);
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i], next = args[i + 1];
+    if (a === "--") {
+      out.push(...args.slice(i));
+      break;
+    }
+    const name = a.startsWith("--") ? a.slice(2) : /^-[^-]$/.test(a) ? longOf.get(a[1]) : undefined;
+    if (
+      name !== undefined && !name.includes("=") && options[name]?.type === "string" &&
+      next !== undefined && NEGATIVE_NUMBER.test(next)
+    ) {
+      out.push(`--${name}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
+}
+
 /** The --help text of a command. */
 export function helpText(spec: CommandSpec): string {
   const opts = { ...(spec.options ?? {}), ...COMMON };
@@ -138,7 +181,12 @@ export function parseCommandLine(spec: CommandSpec, args: string[]): Context {
   }
   let parsed;
   try {
-    parsed = parseArgs({ args, options: parseOpts, allowPositionals: true, strict: true });
+    parsed = parseArgs({
+      args: joinNegativeValues(args, options),
+      options: parseOpts,
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (e) {
     if (!String((e as { code?: string }).code ?? "").startsWith("ERR_PARSE_ARGS")) throw e;
     const msg = (e as Error).message.replace(/\. To specify a positional argument.*$/s, "");

@@ -3,8 +3,8 @@
  * --tile, --overlap. With neither --model nor --checkpoint, the shipped svrnn-small.
  */
 import type { Context, OptionSpec } from "./common.ts";
-import { InputError, UsageError } from "./common.ts";
-import { type BackendInfo, initBackend, isBackendChoice } from "../backends/select.ts";
+import { BACKEND_OPTION, backendArg, InputError, UsageError } from "./common.ts";
+import { type BackendInfo, initBackend } from "../backends/select.ts";
 import type { DeblurModel } from "../models/model.ts";
 import { createModel, MODEL_NAMES } from "../models/registry.ts";
 import { loadModel } from "../models/checkpoint.ts";
@@ -25,12 +25,7 @@ export const MODEL_OPTIONS: Record<string, OptionSpec> = {
     } is used when it exists`,
   },
   checkpoint: { type: "string", valueName: "PATH", description: "safetensors checkpoint to load" },
-  backend: {
-    type: "string",
-    valueName: "NAME",
-    default: "auto",
-    description: "auto, cpu, wasm, webgpu, native (OpenBLAS; deno task setup:native)",
-  },
+  backend: BACKEND_OPTION,
   tile: {
     type: "string",
     valueName: "N",
@@ -60,12 +55,7 @@ export async function modelFromArgs(ctx: Context): Promise<LoadedModel> {
 }
 
 async function loadFromArgs(ctx: Context): Promise<Omit<LoadedModel, "ensemble">> {
-  const backendArg = ctx.str("backend")!;
-  if (!isBackendChoice(backendArg)) {
-    throw new UsageError(
-      `--backend must be auto, cpu, wasm, webgpu or native, got "${backendArg}"`,
-    );
-  }
+  const choice = backendArg(ctx);
   const name = ctx.str("model");
   if (name !== undefined && !MODEL_NAMES.includes(name)) {
     throw new UsageError(`unknown model "${name}" (one of ${MODEL_NAMES.join(", ")})`);
@@ -83,7 +73,7 @@ async function loadFromArgs(ctx: Context): Promise<Omit<LoadedModel, "ensemble">
       );
     }
   }
-  const backend = await initBackend(backendArg);
+  const backend = await initBackend(choice);
   if (!checkpoint) {
     ctx.warn(`${name}: no checkpoint, using randomly initialised weights`);
     return { model: createModel(name!), weights: "random init", backend };
