@@ -66,9 +66,19 @@ export interface TrainResult {
   step: number;
   resumedFrom: number;
   bestValPsnr: number | null;
+  /** Mean PSNR of the validation inputs themselves (the blurry images); null without any. */
+  inputValPsnr: number | null;
+  /** This run's last validation (step and mean PSNR), or null when it validated none. */
+  lastVal: { step: number; psnr: number } | null;
   /** Why the loop ended: "done" (reached stopAt) or "non-finite" (NaN/Inf loss). */
   status: "done" | "non-finite";
   message: string;
+}
+
+/** Mean PSNR (dB) of the validation inputs (blurry against sharp): what a model must beat. */
+export function inputPsnr(pairs: TrainData["validation"]): number | null {
+  if (pairs.length === 0) return null;
+  return pairs.reduce((sum, p) => sum + psnr(p.blurry, p.sharp), 0) / pairs.length;
 }
 
 /** Mean PSNR (dB) of the clipped predictions on the validation images. */
@@ -114,6 +124,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     await Deno.writeTextFile(logPath, "");
   }
   const resumedFrom = step;
+  const inputValPsnr = inputPsnr(data.validation);
+  let lastVal: TrainResult["lastVal"] = null;
   const log = async (r: LogRecord) => {
     await Deno.writeTextFile(logPath, JSON.stringify(r) + "\n", { append: true });
     opts.onLog?.(r, stopAt);
@@ -139,7 +151,15 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
           `gradient norm ${r.gradNorm}) at step ${step + 1}; weights left at step ${step}, ` +
           `last good checkpoint: ${(await exists(lastPath)) ? lastPath : "none"}`;
         await log({ step, kind: "stop", message });
-        return { step, resumedFrom, bestValPsnr, status: "non-finite", message };
+        return {
+          step,
+          resumedFrom,
+          bestValPsnr,
+          inputValPsnr,
+          lastVal,
+          status: "non-finite",
+          message,
+        };
       }
       step += 1;
       windowSteps += 1;
@@ -158,8 +178,11 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         windowStart = now;
         windowSteps = 0;
       }
-      if (cfg.valEvery > 0 && data.validation.length > 0 && step % cfg.valEvery === 0) {
+      // Every valEvery steps and at the last step, so a run always ends validated.
+      const valDue = step % cfg.valEvery === 0 || step === cfg.steps;
+      if (cfg.valEvery > 0 && data.validation.length > 0 && valDue) {
         const valPsnr = validate(model, data.validation);
+        lastVal = { step, psnr: valPsnr };
         await log({ step, kind: "val", valPsnr });
         if (bestValPsnr === null || valPsnr > bestValPsnr) {
           bestValPsnr = valPsnr;
@@ -169,7 +192,15 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       if (cfg.checkpointEvery > 0 && step % cfg.checkpointEvery === 0) await save(lastPath);
     }
     await save(lastPath);
-    return { step, resumedFrom, bestValPsnr, status: "done", message: `trained to step ${step}` };
+    return {
+      step,
+      resumedFrom,
+      bestValPsnr,
+      inputValPsnr,
+      lastVal,
+      status: "done",
+      message: `trained to step ${step}`,
+    };
   } finally {
     optimizer.dispose();
     await setTrainingMode(false);
