@@ -115,7 +115,7 @@ Deno.test("the full benchmark refuses to run without the photo set", async () =>
   try {
     await assert.rejects(
       () => generateBenchmark(SYNTH_V1, { out, photosDir: `${out}/none`, fixturesDir: FIX }),
-      /real-photo set, which is not here .*run `deno task data`/,
+      /real-photo set, which is not here .*run `deno task data && deno task data benchmark --name synth-v1`/,
     );
   } finally {
     await Deno.remove(out, { recursive: true });

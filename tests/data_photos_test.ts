@@ -120,7 +120,7 @@ Deno.test("without a fetched photo set the kit falls back to the fixtures", asyn
     assert.deepEqual(list.photos.map((p) => p.id), [...SHARP_FIXTURES].sort());
     await assert.rejects(
       () => verifyPhotoSet(`${dir}/photos`),
-      /no photo set in .*run `deno task data`/,
+      /no photo set in .*run `deno task data --dest .*\/photos`/,
     );
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -6,7 +6,7 @@ import type { Context, OptionSpec } from "./common.ts";
 import { InputError, UsageError } from "./common.ts";
 import { GOPRO_BLURS, type GoProBlur, type PairRef } from "../data/gopro.ts";
 import { type DataSource, listPairs } from "../train/data.ts";
-import { BENCHMARKS, DEFAULT_BENCHMARK } from "../data/benchmark.ts";
+import { BENCHMARKS, DEFAULT_BENCHMARK, prepareBenchmarkCommand } from "../data/benchmark.ts";
 
 export const DATA_OPTIONS: Record<string, OptionSpec> = {
   benchmark: {
@@ -59,8 +59,8 @@ export async function pairsOf(src: DataSource, split: "train" | "test"): Promise
     if (src.kind === "benchmark" && e instanceof InputError) {
       throw new InputError(
         BENCHMARKS[src.name]
-          ? `benchmark ${src.name} not found at ${src.root}: generate it with ` +
-            `\`deno task data benchmark --name ${src.name}\``
+          ? `benchmark ${src.name} not found at ${src.root}: prepare it with ` +
+            `\`${prepareBenchmarkCommand(src.name)}\``
           : `benchmark ${src.name} not found at ${src.root}, and no such benchmark can be ` +
             `generated (known: ${Object.keys(BENCHMARKS).join(", ")}; deno task data benchmark)`,
       );

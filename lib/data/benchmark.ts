@@ -101,6 +101,17 @@ export const BENCHMARKS: Record<string, BenchmarkSpec> = {
   [SYNTH_V2_QUICK.name]: SYNTH_V2_QUICK,
 };
 
+/**
+ * The one command that prepares benchmark `name` on a fresh clone: the real-photo set first
+ * (`deno task data`) when the benchmark is made from it, then the benchmark itself.
+ */
+export function prepareBenchmarkCommand(name: string): string {
+  const make = name === DEFAULT_BENCHMARK.name
+    ? "deno task data benchmark"
+    : `deno task data benchmark --name ${name}`;
+  return BENCHMARKS[name]?.source === "fixtures" ? make : `deno task data && ${make}`;
+}
+
 export async function sha256Text(s: string): Promise<string> {
   const d = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(s));
   return Array.from(new Uint8Array(d), (b) => b.toString(16).padStart(2, "0")).join("");

@@ -10,6 +10,7 @@ import { synthesizeBlur, type SynthOptions } from "./blur.ts";
 import {
   type BenchmarkSpec,
   planBenchmark,
+  prepareBenchmarkCommand,
   sampleOptions,
   type SamplePlan,
   sha256Text,
@@ -60,8 +61,8 @@ export async function benchmarkPhotos(spec: BenchmarkSpec, opts: GenerateOptions
   if (spec.source === "photos" && photos.source !== "photos") {
     throw new InputError(
       `benchmark ${spec.name} is made from the real-photo set, which is not here ` +
-        `(${opts.photosDir ?? "data/photos"}/manifest.json missing): run \`deno task data\` ` +
-        `first, or use --quick for the fixtures version`,
+        `(${opts.photosDir ?? "data/photos"}/manifest.json missing): run ` +
+        `\`${prepareBenchmarkCommand(spec.name)}\`, or use --quick for the fixtures version`,
     );
   }
   return photos.photos;

@@ -252,7 +252,8 @@ export async function verifyPhotoSet(dir: string): Promise<{ photos: number; pro
     manifest = JSON.parse(await Deno.readTextFile(mpath));
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) {
-      throw new InputError(`no photo set in ${dir} (missing ${mpath}); run \`deno task data\``);
+      const fetch = dir === "data/photos" ? "deno task data" : `deno task data --dest ${dir}`;
+      throw new InputError(`no photo set in ${dir} (missing ${mpath}); run \`${fetch}\``);
     }
     throw new InputError(`cannot read ${mpath}: ${(e as Error).message}`);
   }

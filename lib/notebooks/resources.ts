@@ -21,7 +21,7 @@ import type { TargetGapFile } from "../analysis/targets.ts";
 import { inspectCheckpoint, loadModel } from "../models/checkpoint.ts";
 import { createModel } from "../models/registry.ts";
 import type { DeblurModel } from "../models/model.ts";
-import { BENCHMARKS } from "../data/benchmark.ts";
+import { BENCHMARKS, prepareBenchmarkCommand } from "../data/benchmark.ts";
 import { generateBenchmark } from "../data/benchmark_io.ts";
 import { exists } from "../data/image_io.ts";
 import { type GoProBlur, listGoProPairs, loadPair, type PairRef } from "../data/gopro.ts";
@@ -475,9 +475,9 @@ export async function ensureBenchmark(
   }
   return {
     ok: false,
-    message: `benchmark ${name} is not on disk (\`${
-      relPath(root)
-    }\`): make it with \`deno task data\` then \`deno task data benchmark --name ${name}\``,
+    message: `benchmark ${name} is not on disk (\`${relPath(root)}\`): make it with \`${
+      prepareBenchmarkCommand(name)
+    }\``,
   };
 }
 
