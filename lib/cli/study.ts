@@ -6,10 +6,18 @@
  * last checkpoint; `--jobs 2` runs two processes side by side, one core each; `--shard I/N`
  * runs one share of the runs (one machine or array job each) and `--join` gathers them.
  */
-import { type CommandSpec, type Context, runCommand, UsageError } from "./common.ts";
-import { describeBackend, initBackend, isBackendChoice } from "../backend.ts";
-import { provenance } from "./provenance.ts";
-import { parseShard, shardRuns, studyRuns } from "../study/study.ts";
+import {
+  BACKEND_OPTION,
+  backendArg,
+  type CommandSpec,
+  type Context,
+  runCommand,
+  UsageError,
+} from "./common.ts";
+import { describeBackend, initBackend } from "../backends/select.ts";
+import { provenance } from "../records/provenance.ts";
+import { cellBenchmark, parseShard, shardRuns, studyRuns } from "../study/study.ts";
+import { ensureControlled } from "../data/controlled_io.ts";
 import {
   cachedRun,
   collectRuns,
@@ -47,12 +55,7 @@ export const STUDY_SPEC: CommandSpec = {
       description: "only gather finished runs into results/studies/NAME.json",
     },
     "no-join": { type: "boolean", description: "do not join after running" },
-    backend: {
-      type: "string",
-      valueName: "NAME",
-      default: "native",
-      description: "auto, cpu, wasm, webgpu, native (OpenBLAS; deno task setup:native)",
-    },
+    backend: { ...BACKEND_OPTION, default: "native" },
     results: {
       type: "string",
       valueName: "DIR",
@@ -116,8 +119,7 @@ async function main(ctx: Context) {
   const prov = await provenance(`deno task study ${Deno.args.join(" ")}`.trim());
   if (!ctx.flag("join")) {
     const jobs = ctx.int("jobs", 1, 1, 64);
-    const backend = ctx.str("backend")!;
-    if (!isBackendChoice(backend)) throw new UsageError(`unknown backend "${backend}"`);
+    const backend = backendArg(ctx);
     if (jobs > 1 && ctx.str("shard")) throw new UsageError("--jobs and --shard do not combine");
     if (jobs > 1) await runJobs(ctx, name, jobs, backend);
     else {
@@ -183,6 +185,13 @@ async function main(ctx: Context) {
 
 /** `--jobs N`: N child processes, one shard each, pinned to a core each when possible. */
 async function runJobs(ctx: Context, name: string, jobs: number, backend: string) {
+  // every benchmark is made here first, so no two children write the same folder
+  const { study } = await readStudy(name);
+  for (const c of study.cells) {
+    const b = cellBenchmark(study, c);
+    const { reused } = await ensureControlled(b);
+    if (!reused) ctx.progress(`made data/controlled/${b.name}`);
+  }
   const hasTaskset = await new Deno.Command("taskset", {
     args: ["--version"],
     stdout: "null",

@@ -17,7 +17,7 @@ import { evalPairsOf, makeTrainData } from "../train/data.ts";
 import { evaluate } from "../eval/evaluate.ts";
 import { controlledPairs, ensureControlled } from "../data/controlled_io.ts";
 import { exists } from "../data/image_io.ts";
-import { type Provenance, writeJsonAtomic } from "../cli/provenance.ts";
+import { type Provenance, writeJsonAtomic } from "../records/provenance.ts";
 import {
   checkStudy,
   gainTable,

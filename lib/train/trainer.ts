@@ -20,6 +20,7 @@ import { type CheckpointState, readTrainingState, writeTrainingState } from "./s
 import { psnr } from "../eval/metrics.ts";
 import { loadCheckpoint } from "../models/checkpoint.ts";
 import type { RgbImage } from "../data/image.ts";
+import { exists } from "../data/image_io.ts";
 
 export interface TrainData {
   /** The batch of step `step` (0-based): deterministic in (seed, step). Caller disposes. */
@@ -204,15 +205,6 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   } finally {
     optimizer.dispose();
     await setTrainingMode(false);
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
   }
 }
 
