@@ -196,3 +196,44 @@ Deno.test("controlled: a bad spec names its field", () => {
   );
   assert.throws(() => checkSpec({ ...DEFAULT_CONTROLLED, angle: "diagonal" as "any" }), /angle/);
 });
+
+Deno.test("deno task data controlled: writes the benchmark, and a bad factor is one line with exit 2", async () => {
+  const out = await Deno.makeTempDir();
+  const run = (args: string[]) =>
+    new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "lib/cli/data.ts", "controlled", ...args],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+  try {
+    const ok = await run([
+      "--family",
+      "exp",
+      "--length",
+      "5-9",
+      "--layout",
+      "object",
+      "--fixtures",
+      "--crop",
+      "32",
+      "--out",
+      out,
+      "--json",
+    ]);
+    assert.equal(ok.code, 0, new TextDecoder().decode(ok.stderr));
+    const res = JSON.parse(new TextDecoder().decode(ok.stdout));
+    const m = JSON.parse(await Deno.readTextFile(`${res.dir}/manifest.json`));
+    assert.ok(
+      m.pairs.every((p: { factors: { family: string; layout: string } }) =>
+        p.factors.family === "exp" && p.factors.layout === "object"
+      ),
+    );
+    const bad = await run(["--layout", "spiral", "--out", out]);
+    assert.equal(bad.code, 2);
+    const err = new TextDecoder().decode(bad.stderr).trim().split("\n");
+    assert.equal(err.length, 1);
+    assert.match(err[0], /--layout has "spiral"/);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});

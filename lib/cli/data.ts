@@ -40,6 +40,8 @@ import {
   verifyPhotoSet,
 } from "../data/photos_fetch.ts";
 import { videoToPairs } from "../data/video_io.ts";
+import { CONTROLLED_MIX, KERNEL_FAMILIES, LAYOUTS } from "../data/controlled.ts";
+import { CONTROLLED_ROOT, ensureControlled } from "../data/controlled_io.ts";
 import {
   type CommandSpec,
   type Context,
@@ -443,10 +445,141 @@ async function listMain(ctx: Context) {
   return l;
 }
 
+const controlledSpec: CommandSpec = {
+  name: "data controlled",
+  summary: "Render a controlled-blur benchmark (seconds): pairs whose kernel family, length, " +
+    "angle, spatial layout and noise are set here, cut from the real-photo set (the fixtures " +
+    "when it is absent), with a manifest of every pair's factors. Without options: the mix " +
+    "(every family and layout, lengths 3-33 px, any angle).",
+  usage: "",
+  positionals: { max: 0 },
+  options: {
+    name: {
+      type: "string",
+      valueName: "NAME",
+      description: "folder name (default: from the factors)",
+    },
+    family: {
+      type: "string",
+      valueName: "LIST",
+      description: `kernel families: ${KERNEL_FAMILIES.join(",")}`,
+    },
+    length: {
+      type: "string",
+      valueName: "N|MIN-MAX",
+      description: "blur length in px, fixed or drawn per pair",
+    },
+    angle: { type: "string", valueName: "A", description: "horizontal, any, or degrees" },
+    layout: {
+      type: "string",
+      valueName: "LIST",
+      description: `spatial layouts: ${LAYOUTS.join(",")}`,
+    },
+    noise: {
+      type: "string",
+      valueName: "X",
+      description: "Gaussian noise std after the blur (0..0.5)",
+    },
+    crop: {
+      type: "string",
+      valueName: "N",
+      description: `side of each pair (default ${CONTROLLED_MIX.crop})`,
+    },
+    seed: { type: "string", valueName: "N", description: "seed of the blur draws (default 0)" },
+    out: {
+      type: "string",
+      valueName: "DIR",
+      default: CONTROLLED_ROOT,
+      description: "parent folder",
+    },
+    fixtures: {
+      type: "boolean",
+      description: "cut from data/fixtures even when data/photos is there",
+    },
+    force: { type: "boolean", description: "rewrite even when a matching manifest exists" },
+  },
+  details: `Examples:
+  deno task data controlled                                   # the mix, data/controlled/mix
+  deno task data controlled --family box --length 17 --angle horizontal --layout uniform
+  deno task data controlled --family exp --length 9 --layout two-region --noise 0.01`,
+};
+
+async function controlledMain(ctx: Context) {
+  const list = <T extends string>(name: string, known: readonly T[], fallback: T[]): T[] => {
+    const v = ctx.str(name);
+    if (v === undefined) return fallback;
+    const items = v.split(",").map((x) => x.trim()) as T[];
+    for (const x of items) {
+      if (!known.includes(x)) {
+        throw new UsageError(`--${name} has "${x}"; one of ${known.join(", ")}`);
+      }
+    }
+    return items;
+  };
+  const lengthText = ctx.str("length");
+  let length = CONTROLLED_MIX.length;
+  if (lengthText !== undefined) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(lengthText);
+    if (!m) throw new UsageError(`--length must be N or MIN-MAX, got "${lengthText}"`);
+    length = m[2] ? [Number(m[1]), Number(m[2])] : Number(m[1]);
+  }
+  const angleText = ctx.str("angle");
+  let angle = CONTROLLED_MIX.angle;
+  if (angleText !== undefined) {
+    if (angleText === "horizontal" || angleText === "any") angle = angleText;
+    else if (Number.isFinite(Number(angleText))) angle = Number(angleText);
+    else throw new UsageError(`--angle must be horizontal, any or degrees, got "${angleText}"`);
+  }
+  const families = list("family", KERNEL_FAMILIES, CONTROLLED_MIX.families);
+  const layouts = list("layout", LAYOUTS, CONTROLLED_MIX.layouts);
+  const noise = ctx.num("noise", 0, 0, 0.5);
+  const factorsGiven = ["family", "length", "angle", "layout", "noise"].some((k) =>
+    ctx.str(k) !== undefined
+  );
+  const auto = [
+    families.join("+"),
+    Array.isArray(length) ? length.join("-") : length,
+    angle,
+    layouts.join("+"),
+  ]
+    .join("_") + (noise > 0 ? `_n${noise}` : "");
+  const spec = {
+    ...CONTROLLED_MIX,
+    name: ctx.str("name") ?? (factorsGiven ? auto : CONTROLLED_MIX.name),
+    families,
+    length,
+    angle,
+    layouts,
+    noise,
+    crop: ctx.int("crop", CONTROLLED_MIX.crop, 16, 1024),
+    seed: ctx.int("seed", 0, 0),
+  };
+  let shown = 0;
+  const { dir, manifest, reused } = await ensureControlled(spec, {
+    root: ctx.str("out"),
+    fixturesDir: FIXTURES,
+    preferFixtures: ctx.flag("fixtures"),
+    force: ctx.flag("force"),
+    onProgress: (done, total) => {
+      if (done === total || done - shown >= 50) {
+        shown = done;
+        ctx.progress(`data controlled: ${done}/${total} pairs`);
+      }
+    },
+  });
+  const n = (s: string) => manifest.pairs.filter((p) => p.split === s).length;
+  ctx.out(
+    `${dir}: ${n("train")} training and ${n("test")} test pairs from ${manifest.source}` +
+      (reused ? " (already there; --force rewrites)" : ""),
+  );
+  return { dir, reused, spec, source: manifest.source, train: n("train"), test: n("test") };
+}
+
 const SUBS: Record<string, Sub> = {
   fetch: { spec: fetchSpec, main: fetchMain },
   verify: { spec: verifySpec, main: verifyMain },
   benchmark: { spec: benchSpec, main: benchMain },
+  controlled: { spec: controlledSpec, main: controlledMain },
   targets: { spec: targetsSpec, main: targetsMain },
   video: { spec: videoSpec, main: videoMain },
   gopro: { spec: goproSpec, main: goproMain },

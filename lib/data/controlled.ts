@@ -403,7 +403,7 @@ export function cropPosition(
   const free = { x: width - side - 2 * CROP_MARGIN, y: height - side - 2 * CROP_MARGIN };
   if (free.x < 0 || free.y < 0) {
     throw new InputError(
-      `photo ${photo.id} (${width}x${height}) is too small for ${side} px crops with a ${CROP_MARGIN} px margin`,
+      `photo ${photo.id} (${width}x${height}) is too small for ${side} px crops with a ${CROP_MARGIN} px margin (smaller --crop, or the photo set: deno task data)`,
     );
   }
   const r = new Rng(`${SPLIT_KEY}/crop/${photo.id}/${index}`);
@@ -432,3 +432,16 @@ export function renderPair(
   const sharp = cropImage(photo.image, x, y, S, S);
   return { sharp, blurred, factors, x, y };
 }
+
+/**
+ * The controlled mix: every family and layout, blind lengths and angles. The benchmark of
+ * `deno task data controlled` without options, and the regime of a controlled model.
+ */
+export const CONTROLLED_MIX: ControlledSpec = {
+  ...DEFAULT_CONTROLLED,
+  name: "mix",
+  families: [...KERNEL_FAMILIES],
+  length: [3, 33],
+  angle: "any",
+  layouts: [...LAYOUTS],
+};
