@@ -24,10 +24,9 @@ import {
   withRecipeDefaults,
 } from "../train/config.ts";
 import { train } from "../train/trainer.ts";
-import { describeSource, listPairs, makeTrainData } from "../train/data.ts";
+import { describeSource, evalPairsOf, listPairs, makeTrainData } from "../train/data.ts";
 import { pairsOf, sourceFromArgs } from "./data_args.ts";
-import { loadPair } from "../data/gopro.ts";
-import { type EvalPair, evaluate } from "../eval/evaluate.ts";
+import { evaluate } from "../eval/evaluate.ts";
 import { provenance, writeJsonAtomic } from "../records/provenance.ts";
 
 /** The variants of the ablation study, each a registered config of the same code. */
@@ -196,15 +195,7 @@ async function main(ctx: Context) {
     // Evaluate the final weights (last.safetensors holds exactly them).
     const loaded = await loadCheckpoint(model, `${dir}/last.safetensors`);
     tf.dispose(Object.values(loaded.optimizer));
-    const pairs: EvalPair[] = testRefs.map((r) => {
-      let p: ReturnType<typeof loadPair> | null = null;
-      return {
-        name: `${r.sequence}/${r.frame}`,
-        blurry: async () => (await (p ??= loadPair(r))).blur,
-        sharp: async () => (await (p ??= loadPair(r))).sharp,
-      };
-    });
-    const { perImage, summary } = await evaluate(model, pairs);
+    const { perImage, summary } = await evaluate(model, evalPairsOf(testRefs));
     const log = (await Deno.readTextFile(`${dir}/log.jsonl`)).trim().split("\n").map((l) =>
       JSON.parse(l)
     ).filter((r) => r.kind === "train").map((r) => ({ step: r.step, loss: r.loss }));

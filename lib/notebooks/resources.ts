@@ -24,8 +24,7 @@ import type { DeblurModel } from "../models/model.ts";
 import { BENCHMARKS, prepareBenchmarkCommand } from "../data/benchmark.ts";
 import { generateBenchmark } from "../data/benchmark_io.ts";
 import { exists } from "../data/image_io.ts";
-import { type GoProBlur, listGoProPairs, loadPair, type PairRef } from "../data/gopro.ts";
-import type { EvalPair } from "../eval/evaluate.ts";
+import { type GoProBlur, listGoProPairs, type PairRef } from "../data/gopro.ts";
 import { isQuick } from "./env.ts";
 import { repoRoot, SHIPPED_CHECKPOINTS } from "../records/paths.ts";
 
@@ -482,17 +481,7 @@ export async function ensureBenchmark(
 }
 
 /** Pairs as lazily loaded EvalPairs (for lib/eval/evaluate.ts). */
-export function evalPairs(refs: PairRef[]): EvalPair[] {
-  return refs.map((r) => {
-    let loaded: ReturnType<typeof loadPair> | null = null;
-    const get = () => (loaded ??= loadPair(r));
-    return {
-      name: r.sequence ? `${r.sequence}/${r.frame}` : r.frame,
-      blurry: async () => (await get()).blur,
-      sharp: async () => (await get()).sharp,
-    };
-  });
-}
+export { evalPairsOf as evalPairs } from "../train/data.ts";
 
 /**
  * The pairs of a benchmark split (generating a quick one when needed), or of a GoPro
