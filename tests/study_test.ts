@@ -142,6 +142,15 @@ Deno.test("study runner: resume after a stop, cache, and shards joined equal one
     for (const r of runs) await runStudyRun(tiny, r, B);
     const joinedB = await joinStudy(tiny, "tiny.json", prov, B.resultsRoot);
     assert.deepEqual(joinedA.claims, joinedB.claims);
+    const md = await Deno.readTextFile(`${tmp}/B/tiny.md`);
+    assert.match(
+      md,
+      new RegExp(
+        `\\| a beats b \\| L5 \\| a minus b .*${
+          (joinedB.claims as { verdict: string }[])[0].verdict
+        }`,
+      ),
+    );
     // the resumed run re-reads its Adam state from the checkpoint: equal to float32 rounding
     type Joined = { key: string; perImage: { name: string; psnr: number }[] }[];
     const ra = joinedA.runs as Joined, rb = joinedB.runs as Joined;

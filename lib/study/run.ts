@@ -25,6 +25,7 @@ import {
   type RunSpec,
   type Study,
   studyClaims,
+  studyMarkdown,
   studyRuns,
 } from "./study.ts";
 import { InputError } from "../data/errors.ts";
@@ -248,5 +249,6 @@ export async function joinStudy(
     })),
   };
   await writeJsonAtomic(`${root}/${s.name}.json`, out);
+  await Deno.writeTextFile(`${root}/${s.name}.md`, studyMarkdown(s, out.claims, out.gains));
   return out;
 }

@@ -275,3 +275,46 @@ export function gainTable(
   }
   return out;
 }
+
+/** The joined study as Markdown: gain per cell and variant, then each claim with its verdict. */
+export function studyMarkdown(
+  s: Study,
+  claims: ClaimResult[],
+  gains: ReturnType<typeof gainTable>,
+): string {
+  const sign = (x: number) => `${x >= 0 ? "+" : ""}${x.toFixed(2)}`;
+  const lines = [
+    `# ${s.title}`,
+    "",
+    s.question,
+    "",
+    `Gain over the blurry input (dB, mean over the test images, averaged over seeds ${
+      s.seeds.join(" and ")
+    }; per seed in brackets):`,
+    "",
+    `| cell | ${s.variants.map((v) => v.name).join(" | ")} |`,
+    `| --- | ${s.variants.map(() => "---").join(" | ")} |`,
+  ];
+  for (const c of s.cells) {
+    const row = s.variants.map((v) => {
+      const g = gains.find((x) => x.cell === c.name && x.variant === v.name);
+      return g ? `${sign(g.gainDb)} (${g.perSeed.map(sign).join(", ")})` : "";
+    });
+    lines.push(`| ${c.name} | ${row.join(" | ")} |`);
+  }
+  lines.push(
+    "",
+    "| claim | cell | A minus B | mean (dB) | 95% interval | per seed | verdict | prediction |",
+  );
+  lines.push("| --- | --- | --- | --- | --- | --- | --- | --- |");
+  for (const c of claims) {
+    const per = c.perSeed.map((p) => `${sign(p.meanDb)} [${sign(p.ci95[0])}, ${sign(p.ci95[1])}]`)
+      .join("; ");
+    lines.push(
+      `| ${c.claim} | ${c.cell} | ${c.comparison} | ${sign(c.meanDb)} | [${sign(c.ci95[0])}, ${
+        sign(c.ci95[1])
+      }] | ${per} | ${c.verdict} | ${c.prediction} |`,
+    );
+  }
+  return lines.join("\n") + "\n";
+}
