@@ -1,8 +1,9 @@
 /**
  * Controlled benchmarks on disk (Deno-only): `data/controlled/NAME/{train,test}/{blur,sharp}/`
  * (the pairs-folder layout `deno task train --pairs` reads) and a manifest that records the
- * spec and every pair's factors. Generated in seconds from the real-photo set (or the
- * fixtures when it is absent), and reused while the manifest's spec matches.
+ * spec and every pair's factors. Generated in seconds from the real-photo set (`deno task
+ * data`; the fixtures only when a test asks for them), and reused while the manifest's spec
+ * matches.
  */
 import { sha256Text } from "./benchmark.ts";
 import {
@@ -15,6 +16,7 @@ import {
 } from "./controlled.ts";
 import { exists, readImage, writeImage } from "./image_io.ts";
 import { listPhotos } from "./photos_fetch.ts";
+import { InputError } from "./errors.ts";
 import type { PairRef } from "./gopro.ts";
 
 export const CONTROLLED_ROOT = "data/controlled";
@@ -78,6 +80,14 @@ export async function ensureControlled(
     if (JSON.stringify(m.spec) === JSON.stringify(spec)) return { dir, manifest: m, reused: true };
   }
   const list = await listPhotos(o.photosDir, o.fixturesDir, o.preferFixtures);
+  // the fixtures are too few and too small for a study's crops: say what is missing instead
+  if (list.source === "fixtures" && !o.preferFixtures) {
+    throw new InputError(
+      `no photo set in ${
+        o.photosDir ?? "data/photos"
+      } for ${spec.name} (make it with: deno task data)`,
+    );
+  }
   const split = await splitControlledPhotos(list.photos.map((p) => p.id));
   const byId = new Map(list.photos.map((p) => [p.id, p.path]));
   const total = split.train.length * spec.trainPerPhoto + split.test.length * spec.testPerPhoto;
