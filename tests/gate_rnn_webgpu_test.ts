@@ -51,8 +51,9 @@ interface ScanResult<A> {
 }
 
 /**
- * The operator and the gradient of sum(y * r) written from SVRNN.md section 2 by (n, h,
- * w, c) coordinates, independently of gate_rnn_geometry.ts, in float64.
+ * The operator and the gradient of sum(y * r) written from
+ * docs/paper.md#the-gate-recurrent-operator by (n, h, w, c) coordinates, independently of
+ * gate_rnn_geometry.ts, in float64.
  */
 function reference(
   x: Float32Array,

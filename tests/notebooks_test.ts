@@ -53,7 +53,8 @@ for (const name of names) {
             timeout: 300,
           });
         let report = await run();
-        // The Deno kernel can drop a display sent soon after it starts (reference/PLATFORM.md):
+        // The Deno kernel can drop a display sent soon after it starts
+        // (docs/platform.md#the-output-race):
         // when the only failures are missing outputs, run once more. A cell that never shows
         // output fails both times.
         if (!report.ok && report.failures.every((f) => /shows no output/.test(f))) {
@@ -111,7 +112,7 @@ Deno.test({
       await write("silent", "// %%\nconst a = 1;\n// %%\nconsole.log(a);");
       await write("boom", '// %%\nconsole.log(1);\n// %%\nthrow new Error("boom");\n// %%\n1;');
       // One retry: under load the Deno kernel can still lose a display sent soon after it
-      // starts (reference/PLATFORM.md); what is tested here is the runner's verdicts.
+      // starts (docs/platform.md#the-output-race); what is tested here is the runner's verdicts.
       let good = await runNotebook(setup!, `${tmp}/good.ipynb`, { quick: true });
       if (onlyOutputDropped(good)) {
         good = await runNotebook(setup!, `${tmp}/good.ipynb`, { quick: true });

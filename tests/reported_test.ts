@@ -1,7 +1,7 @@
 /**
  * lib/eval/reported.ts: the one table of numbers quoted from papers. Every row is labelled
  * reported, names its source and GoPro variant, and carries exactly the figures of
- * reference/SVRNN.md section 5.
+ * docs/paper.md#reported-results.
  */
 import assert from "node:assert/strict";
 import { REPORTED, reportedFor, reportedResults, reportedTableRows } from "../lib/eval/reported.ts";
@@ -11,7 +11,7 @@ Deno.test("reported: every row is labelled reported, with a source and a GoPro v
   assert.ok(Object.isFrozen(REPORTED));
   for (const r of REPORTED) {
     assert.equal(r.kind, "reported", r.method);
-    assert.match(r.source, /reference\/SVRNN\.md §5/, r.method);
+    assert.match(r.source, /docs\/paper\.md#reported-results/, r.method);
     assert.match(r.dataset, /GoPro test \(1111 pairs, 1280x720\)/);
     assert.ok(["blur", "blur_gamma", "not recorded"].includes(r.goproVariant), r.method);
     assert.ok(r.psnr > 25 && r.psnr < 40, r.method);

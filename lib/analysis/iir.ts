@@ -1,6 +1,6 @@
 /**
  * Why a recurrent network deblurs: 1-D signals, blur kernels and their inverse filters
- * (reference/SVRNN.md section 1, "the IIR argument").
+ * (docs/paper.md#the-iir-argument).
  *
  * Conventions. A kernel `k` of length M+1 is the polynomial K(z) = sum_m k[m] z^-m; blurring
  * is the causal convolution y[n] = sum_m k[m] x[n-m] (x[n] = 0 for n < 0). Solving for x

@@ -4,7 +4,7 @@
  * "native" (lib/backends/native: OpenBLAS through Deno's FFI) is used only when asked for by name.
  * "auto" prefers WebGPU only on a real GPU: on GPU-less machines Deno exposes Mesa's
  * llvmpipe software adapter, which runs WGSL correctly but ten times slower than wasm
- * (reference/PLATFORM.md), so it is chosen only when asked for by name.
+ * (docs/platform.md#measured-rates), so it is chosen only when asked for by name.
  * tfjs's cpu backend banner ("install tfjs-node") is silenced where deno.json maps
  * `@tensorflow/tfjs`: lib/backends/tfjs.ts.
  */

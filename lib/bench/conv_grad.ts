@@ -1,6 +1,6 @@
 /**
  * Times the wasm backend's convolution gradients against its forward convolution, on the
- * SVRNN layer shapes at 128x128 training patches, batch 4 (reference/SVRNN.md section 3).
+ * SVRNN layer shapes at 128x128 training patches, batch 4 (docs/paper.md#network).
  *
  * Kernels are called directly (no engine, no tape), so the numbers are the kernels' own.
  * The caller initialises the wasm backend; importing this module installs the training

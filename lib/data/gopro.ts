@@ -3,7 +3,7 @@
  *
  *   GOPRO_Large/{train,test}/GOPRxxxx_yy_zz/{blur,blur_gamma,sharp}/NNNNNN.png
  *
- * (../shared/reference/SVRNN.md section 7). `blur` averages stored values, `blur_gamma`
+ * (docs/data.md#gopro-dataset-layout). `blur` averages stored values, `blur_gamma`
  * averages in linear light; the caller must choose one explicitly. The synthetic benchmark
  * (lib/data/benchmark_io.ts) and video pairs (lib/data/video_io.ts) are written in the same
  * layout, so this reader serves them too.

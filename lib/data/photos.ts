@@ -4,7 +4,7 @@
  * verifies that every file listed here is present and decodes, copies each package's
  * copyright file beside the photos and writes downscaled PNGs plus a manifest.
  *
- * Sources: ../shared/reference/SVRNN.md section 8. Licences are as stated by the package's
+ * Sources: docs/data.md#real-images-and-video. Licences are as stated by the package's
  * own files (the Debian copyright file, or a licence file shipped beside the images).
  *
  * Browser-compatible (pure data).

@@ -1,7 +1,8 @@
 /**
  * Helpers between the kit's RgbImage / patch batches and tfjs tensors (NHWC float32, RGB in
- * [0, 1], the contract of DESIGN.md). Kept apart from lib/data/image.ts so that tools which
- * never touch a tensor do not load tfjs. Browser-compatible.
+ * [0, 1], the conventions of docs/data.md#image-value-conventions). Kept apart from
+ * lib/data/image.ts so that tools which never touch a tensor do not load tfjs.
+ * Browser-compatible.
  */
 import * as tf from "@tensorflow/tfjs";
 import { InputError } from "./errors.ts";

@@ -2,9 +2,9 @@
  * The one table of numbers this kit quotes from papers rather than measures. Every row is
  * labelled "reported" and carries its source; nothing here is produced by the kit's code,
  * and nothing the kit measures belongs here (measured numbers live under results/, with
- * provenance). Source of every figure: reference/SVRNN.md section 5 (the SVRNN paper's
- * GoPro comparison, Nah et al.'s own paper, later methods for context) and section 4 (the
- * SVRNN authors' solver.prototxt for the training budget).
+ * provenance). Source of every figure: docs/paper.md#reported-results (the SVRNN paper's
+ * GoPro comparison, Nah et al.'s own paper, later methods for context) and
+ * docs/paper.md#training-recipe (the SVRNN authors' solver.prototxt for the training budget).
  *
  * GoPro test set: 1111 pairs at 1280x720, in two variants that must not be mixed up:
  * `blur` (frames averaged as stored) and `blur_gamma` (averaged in a gamma-2.2 linearised
@@ -43,7 +43,7 @@ export interface ReportedResult {
 }
 
 const GOPRO = "GoPro test (1111 pairs, 1280x720)";
-const SVRNN_PAPER = "Zhang et al., CVPR 2018 (SVRNN), GoPro table; reference/SVRNN.md §5";
+const SVRNN_PAPER = "Zhang et al., CVPR 2018 (SVRNN), GoPro table; docs/paper.md#reported-results";
 
 /** Every reported figure the kit quotes. */
 export const REPORTED: readonly ReportedResult[] = Object.freeze(
@@ -62,7 +62,7 @@ export const REPORTED: readonly ReportedResult[] = Object.freeze(
       sizeMB: 37.1,
       sizeNote: "model size",
       trainingBudget:
-        "200,000 iterations x batch 20 x 128x128 patches (authors' solver.prototxt, reference/SVRNN.md §4)",
+        "200,000 iterations x batch 20 x 128x128 patches (authors' solver.prototxt, docs/paper.md#training-recipe)",
       year: 2018,
       primary: true,
     },
@@ -87,7 +87,7 @@ export const REPORTED: readonly ReportedResult[] = Object.freeze(
       kind: "reported",
       method: 'Nah et al. 2017, own paper ("blur_gamma")',
       kitModel: "nah",
-      source: "Nah, Kim and Lee, CVPR 2017; reference/SVRNN.md §5",
+      source: "Nah, Kim and Lee, CVPR 2017; docs/paper.md#reported-results",
       dataset: GOPRO,
       goproVariant: "blur_gamma",
       psnr: 29.08,
@@ -110,7 +110,8 @@ export const REPORTED: readonly ReportedResult[] = Object.freeze(
     ] as const).map(([method, psnr, year]): ReportedResult => ({
       kind: "reported",
       method,
-      source: "the method's paper, GoPro PSNR as listed for context in reference/SVRNN.md §5",
+      source:
+        "the method's paper, GoPro PSNR as listed for context in docs/paper.md#reported-results",
       dataset: GOPRO,
       goproVariant: "not recorded",
       psnr,

@@ -1,6 +1,7 @@
 /**
  * Nah, Kim & Lee, "Deep Multi-scale Convolutional Neural Network for Dynamic Scene
- * Deblurring", CVPR 2017 (DeepDeblur): the comparison baseline (reference/SVRNN.md §6).
+ * Deblurring", CVPR 2017 (DeepDeblur): the comparison baseline
+ * (docs/paper.md#nah-et-al-2017-deepdeblur).
  *
  * Three scales, coarse to fine. Each scale: conv 5x5 -> 19 ResBlocks (conv-ReLU-conv +
  * identity, no batch norm) -> conv 5x5 to RGB, 64 channels. The coarser output goes

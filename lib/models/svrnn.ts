@@ -1,6 +1,6 @@
 /**
  * SVRNN (Zhang et al., CVPR 2018), layer for layer as the authors' test.prototxt
- * (reference/SVRNN.md section 3), and every ablation of it as a config of this one
+ * (docs/paper.md#network), and every ablation of it as a config of this one
  * builder.
  *
  *   x ─ conve1_1 (11x11, LReLU) ─ e1 ─ conve1_2 (7x7 /2) ─ e2 ─┐

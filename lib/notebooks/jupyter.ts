@@ -355,7 +355,7 @@ export interface RunOptions {
 
 /**
  * True when a run failed only because cells showed no output: what the Deno kernel's
- * output race looks like (reference/PLATFORM.md; right after the kernel starts it can
+ * output race looks like (docs/platform.md#the-output-race; right after the kernel starts it can
  * drop even an awaited display, seen in notebook 06's first cell, which passes on its
  * own), so such a run is worth one more try. A cell that raised, or a notebook that did
  * not run, is not.

@@ -1,6 +1,6 @@
 /**
- * The gate-recurrent operator of SVRNN (reference/SVRNN.md section 2): for every channel
- * independently, along W or H, forward or reversed,
+ * The gate-recurrent operator of SVRNN (docs/paper.md#the-gate-recurrent-operator): for every
+ * channel independently, along W or H, forward or reversed,
  *
  *   h[t] = (1 - g[t]) * x[t] + g[t] * h[t-1],   h[-1] = 0.
  *

@@ -1,5 +1,5 @@
 /**
- * Gate-recurrent kernels for tfjs's WebGPU backend (reference/SVRNN.md section 2).
+ * Gate-recurrent kernels for tfjs's WebGPU backend (docs/paper.md#the-gate-recurrent-operator).
  *
  * The recursion is sequential along its axis but independent across everything else, so
  * each GPU thread owns one (outer block, inner index) lane and walks all `steps` of it,

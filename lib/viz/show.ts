@@ -1,6 +1,6 @@
 /**
  * Notebook display helpers. The Deno kernel can drop a cell's execute_result
- * (reference/PLATFORM.md), so notebooks show everything through these explicit
+ * (docs/platform.md#the-output-race), so notebooks show everything through these explicit
  * `Deno.jupyter.display` calls, which are never lost.
  *
  * A figure is displayed as one bundle with

@@ -537,6 +537,6 @@ await showMarkdown(
 //   SVRNN runs four: left→right, right→left, top→bottom, bottom→top.
 // * Real blur varies across the image, so SVRNN's gates vary per pixel: a CNN looks at the
 //   blurry image and predicts $p[n]$ for every pixel, direction and channel
-//   (`reference/SVRNN.md`, section 3).
+//   (`docs/paper.md#network`).
 //
 // Next: **02_receptive_field** measures how far each output pixel of the 2-D network sees.

@@ -9,7 +9,7 @@
 // the trained models do to a blurry image?
 //
 // The paper trains the 9.2-million-parameter network for 200,000 Adam steps of 20 patches
-// of 128x128 pixels on a GPU (`reference/SVRNN.md` §4). This kit ships CPU-sized versions,
+// of 128x128 pixels on a GPU (`docs/paper.md#training-recipe`). This kit ships CPU-sized versions,
 // `svrnn-small` (about 0.3 M parameters) and the baseline `nah-small` (Nah et al.'s
 // multi-scale CNN at a similar size), trained with the same recipe (Adam, poly decay,
 // gradient clipping, L2 loss) by `deno task train` on the synthetic benchmark.
@@ -69,7 +69,8 @@ import {
   vsReferenceRows,
 } from "#lib/notebooks/ablation_views.ts";
 
-const ctx = await notebookSetup("wasm"); // wasm: the practical CPU backend (PLATFORM.md)
+// wasm: the practical CPU backend (docs/platform.md#measured-rates)
+const ctx = await notebookSetup("wasm");
 
 // Parameters of the live run: edit and re-run.
 const LIVE = {
@@ -110,7 +111,7 @@ await showMarkdown(
 const shippedModels = await Promise.all(SHIPPED.map((n) => shippedOrFallback(n)));
 const recipeRows = [
   {
-    run: "paper (SVRNN, reference/SVRNN.md §4)",
+    run: "paper (SVRNN, docs/paper.md#training-recipe)",
     model: "svrnn (9,227,027 parameters)",
     steps: DEFAULT_TRAIN_CONFIG.steps,
     batch: DEFAULT_TRAIN_CONFIG.batchSize,

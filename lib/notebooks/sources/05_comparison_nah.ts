@@ -432,7 +432,7 @@ if (paired) {
 // ## 5. On GoPro
 //
 // Set `GOPRO` in the parameter cell to a copy of the GoPro dataset (`GOPRO_Large`, see
-// `reference/SVRNN.md` §7) and re-run: the shipped models are evaluated on the first
+// `docs/data.md#gopro-dataset-layout`) and re-run: the shipped models are evaluated on the first
 // `GOPRO_LIMIT` test pairs of the variant `GOPRO_BLUR`. Note that the shipped models were
 // trained on the synthetic benchmark, not on GoPro; `deno task train --gopro PATH` trains
 // on it.
