@@ -1,5 +1,6 @@
 /**
- * Shared command-line plumbing for every `deno task` entry point (DESIGN.md, "CLI contract"):
+ * Shared command-line plumbing for every `deno task` entry point (README.md, "Command-line
+ * conventions"):
  *
  * - options parsed with `node:util` `parseArgs` (strict: unknown options are usage errors);
  * - every command gets `--json` (one JSON object on stdout, nothing else there), `--debug`

@@ -1,6 +1,6 @@
 /**
  * The training recipe. Defaults are the SVRNN authors' solver.prototxt
- * (reference/SVRNN.md section 4); every field can be overridden from the CLI.
+ * (docs/paper.md#training-recipe); every field can be overridden from the CLI.
  */
 export interface TrainConfig {
   /** Registry name of the model to train. */
