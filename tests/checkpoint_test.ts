@@ -336,7 +336,7 @@ Deno.test("a mismatched checkpoint is refused with every missing, unexpected, mi
 Deno.test("truncated, corrupt and missing files are refused with a clear error naming the file", async () => {
   await initBackend("cpu");
   await withTempDir(async (dir) => {
-    const a = createModel("svrnn-small-fixed");
+    const a = createModel("svrnn-small", { gate: "fixed" });
     const path = `${dir}/good.safetensors`;
     await saveCheckpoint(a, path);
     const good = await Deno.readFile(path);

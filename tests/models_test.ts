@@ -18,13 +18,7 @@ import {
   upsample2x,
 } from "#lib/models/layers.ts";
 import { isMultiScale } from "#lib/models/model.ts";
-import {
-  createModel,
-  listModels,
-  MODEL_NAMES,
-  modelConfig,
-  modelParamCount,
-} from "#lib/models/registry.ts";
+import { createModel, listModels, MODEL_NAMES, modelParamCount } from "#lib/models/registry.ts";
 import {
   CONCAT_ORDER,
   GATE_SLICE_ORDER,
@@ -32,6 +26,7 @@ import {
   type SVRNNConfig,
 } from "#lib/models/svrnn.ts";
 import type { NahConfig } from "#lib/models/deepdeblur.ts";
+import { ABLATION_VARIANTS } from "#lib/models/variants.ts";
 
 const SMALL_NAMES = MODEL_NAMES.filter((n) => n !== "svrnn" && n !== "nah");
 
@@ -123,24 +118,9 @@ Deno.test("listModels: every registered name, a description, and the built model
   await initBackend("cpu");
   const list = listModels();
   assert.deepEqual(list.map((m) => m.name), [...MODEL_NAMES]);
-  for (
-    const n of [
-      "svrnn",
-      "nah",
-      "svrnn-small",
-      "nah-small",
-      "svrnn-mid",
-      "svrnn-small-invariant",
-      "svrnn-small-fixed",
-      "svrnn-small-nofuse",
-      "svrnn-small-1dir",
-      "svrnn-small-2dir",
-      "svrnn-small-1block",
-      "svrnn-small-2block",
-      "svrnn-small-3block",
-      "cnn-small",
-    ]
-  ) assert.ok(MODEL_NAMES.includes(n), n);
+  for (const n of ["svrnn", "nah", "svrnn-small", "nah-small", "svrnn-mid", ...ABLATION_VARIANTS]) {
+    assert.ok(MODEL_NAMES.includes(n), n);
+  }
   for (const info of list) {
     assert.ok(info.description.length > 10 && !info.description.includes("\n"), info.name);
     if (info.name === "svrnn" || info.name === "nah") continue;
@@ -225,8 +205,8 @@ Deno.test("every trainable variable of every small model gets a non-zero gradien
   await initBackend("cpu");
   const cases: Array<[string, Record<string, unknown>]> = [
     ...SMALL_NAMES.map((n): [string, Record<string, unknown>] => [n, {}]),
-    ["svrnn-small-nofuse", { unfusedMerge: "mean", resize: "caffe" }],
-    ["svrnn-small-2dir", { directions: ["top-bottom", "bottom-top"], numBlocks: 5 }],
+    ["svrnn-small", { fuse: false, unfusedMerge: "mean", resize: "caffe" }],
+    ["svrnn-small", { directions: ["top-bottom", "bottom-top"], numBlocks: 5 }],
   ];
   for (const [name, overrides] of cases) {
     // Without the residual: its zero-initialised output conv blocks every other gradient at
@@ -450,7 +430,8 @@ Deno.test("svrnn gates are sliced x1,y1,x2,y2 and the scans concatenated x1,x2,y
 
 Deno.test("svrnn ablation configs: gate sources, directions, blocks, fuse, resize, validation", async () => {
   await initBackend("cpu");
-  const fixed = createModel("svrnn-small-fixed");
+  // The gate sources of the variants (svrnn-small with these overrides, tests/variants_test.ts).
+  const fixed = createModel("svrnn-small", { gate: "fixed" });
   const x = image([1, 8, 8, 3]);
   const a = fixed.analyze(x);
   assert.ok(a.intermediates["gate/1/left-right"].dataSync().every((v) => v === 0.5));
@@ -458,16 +439,13 @@ Deno.test("svrnn ablation configs: gate sources, directions, blocks, fuse, resiz
   tf.dispose([a.output, ...Object.values(a.intermediates)]);
   fixed.dispose();
 
-  const inv = createModel("svrnn-small-invariant");
+  const inv = createModel("svrnn-small", { gate: "invariant" });
   const gates = inv.weights.filter((w) => w.name.endsWith(".gate")).map((w) => w.name);
   assert.equal(gates.length, 16);
   assert.ok(gates.includes("rnn1_1.gate") && gates.includes("rnn4_4.gate"));
   inv.dispose();
 
-  const c1 = modelConfig("svrnn-small-1dir") as SVRNNConfig;
-  assert.deepEqual(c1.directions, ["left-right"]);
-  assert.equal((modelConfig("svrnn-small-3block") as SVRNNConfig).numBlocks, 3);
-  assert.equal((modelConfig("svrnn-small-nofuse") as SVRNNConfig).fuse, false);
+  // The other presets are svrnn-small with their declared overrides (tests/variants_test.ts).
   const zero = createModel("svrnn-small", { numBlocks: 0 });
   assert.ok(!zero.weights.some((w) => w.name.startsWith("convg") || w.name.startsWith("conv_rnn")));
   const y0 = zero.predict(image([1, 6, 6, 3]));

@@ -145,11 +145,11 @@ Deno.test("resources: shipped checkpoint, or a clear message and the fallback", 
     assert.ok(shipped.bytes! > m.paramCount() * 4);
     assert.match(shipped.message, /shipped weights .* 7 training steps/);
     // Weights fine-tuned from another run (`train --init`) count that run's steps too.
-    await saveCheckpoint(m, `${dir}/svrnn-small-2block.safetensors`, {
+    await saveCheckpoint(m, `${dir}/svrnn-mid.safetensors`, {
       training: JSON.stringify({ step: 7, bestValPsnr: null, config: { batchSize: 2 } }),
       init: JSON.stringify({ path: "runs/a/last.safetensors", training: { step: 5 } }),
     });
-    const tuned = await shippedOrFallback("svrnn-small-2block");
+    const tuned = await shippedOrFallback("svrnn-mid");
     assert.match(tuned.message, /5 \+ 7 training steps/);
     tuned.model?.dispose();
     const a = await shipped.model!.weights[0].variable.data();
@@ -297,38 +297,38 @@ Deno.test("ablation views: each variant against svrnn-small, paired by image nam
   });
   const a = {
     variants: [
-      variant("svrnn-small-fixed", (i) => base[i] - 0.3, [...images].reverse()),
+      variant("svrnn-small-x", (i) => base[i] - 0.3, [...images].reverse()),
       variant("svrnn-small", (i) => base[i]),
       variant("cnn-small", (i) => base[i] + (i % 2 ? 0.2 : -0.2)),
-      variant("svrnn-small-2dir", (i) => base[i] + 0.4 + (i % 2 ? 0.1 : -0.1)),
+      variant("svrnn-small-y", (i) => base[i] + 0.4 + (i % 2 ? 0.1 : -0.1)),
     ],
   };
   const rows = vsReferenceRows(a);
   assert.deepEqual(rows.map((r) => r.model), [
-    "svrnn-small-fixed",
+    "svrnn-small-x",
     "cnn-small",
-    "svrnn-small-2dir",
+    "svrnn-small-y",
   ]);
   assert.deepEqual(rows.map((r) => r.verdict), ["worse", "not resolved", "better"]);
   assert.ok(Math.abs((rows[0]["PSNR - svrnn-small (dB)"] as number) + 0.3) < 1e-9);
   assert.deepEqual([rows[1]["images better"], rows[1]["images worse"]], [20, 20]);
   const fig = vsReferenceFigure(a)!;
-  assert.deepEqual(fig.data[0].x, ["fixed", "cnn-small", "2dir"]);
+  assert.deepEqual(fig.data[0].x, ["x", "cnn-small", "y"]);
   assert.ok(fig.data[0].error_y, "intervals drawn");
   // No reference, no comparison.
   assert.deepEqual(vsReference({ variants: a.variants.slice(2) }), []);
   assert.equal(vsReferenceFigure({ variants: [] }), null);
-  // Another seed: the reference moves by +0.1 dB, fixed by +0.5 (overtaking it); 2dir is
+  // Another seed: the reference moves by +0.1 dB, x by +0.5 (overtaking it); y is
   // only in the first study, and so left out.
   const b = {
     recipe: { seed: 1 },
     variants: [
       variant("svrnn-small", (i) => base[i] + 0.1),
-      variant("svrnn-small-fixed", (i) => base[i] + 0.2),
+      variant("svrnn-small-x", (i) => base[i] + 0.2),
     ],
   };
   const seeds = acrossSeedsRows({ ...a, recipe: { seed: 0 } }, b);
-  assert.deepEqual(seeds.map((r) => r.model), ["svrnn-small", "svrnn-small-fixed"]);
+  assert.deepEqual(seeds.map((r) => r.model), ["svrnn-small", "svrnn-small-x"]);
   assert.ok(Math.abs((seeds[0]["seed 1 - seed 0 (dB)"] as number) - 0.1) < 1e-9);
   assert.ok(Math.abs((seeds[1]["seed 1 - seed 0 (dB)"] as number) - 0.5) < 1e-9);
   assert.equal(seeds[0]["minus svrnn-small, seed 0 (95% CI)"], "-");
@@ -341,7 +341,7 @@ Deno.test("ablation views: each variant against svrnn-small, paired by image nam
     recipe: { seed: 2 },
     variants: [
       variant("svrnn-small", (i) => base[i]),
-      variant("svrnn-small-fixed", (i) => base[i] - 0.2 + (i % 2 ? 0.05 : -0.05)),
+      variant("svrnn-small-x", (i) => base[i] - 0.2 + (i % 2 ? 0.05 : -0.05)),
     ],
   };
   assert.equal(

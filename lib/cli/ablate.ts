@@ -16,6 +16,7 @@ import {
 } from "./common.ts";
 import { describeBackend, initBackend } from "../backends/select.ts";
 import { createModel, listModels, MODEL_NAMES, modelConfig } from "../models/registry.ts";
+import { ABLATION_VARIANTS } from "../models/variants.ts";
 import { loadCheckpoint } from "../models/checkpoint.ts";
 import {
   DEFAULT_TRAIN_CONFIG,
@@ -28,20 +29,6 @@ import { describeSource, evalPairsOf, listPairs, makeTrainData } from "../train/
 import { pairsOf, sourceFromArgs } from "./data_args.ts";
 import { evaluate } from "../eval/evaluate.ts";
 import { provenance, writeJsonAtomic } from "../records/provenance.ts";
-
-/** The variants of the ablation study, each a registered config of the same code. */
-export const ABLATION_VARIANTS = [
-  "svrnn-small",
-  "svrnn-small-invariant",
-  "svrnn-small-fixed",
-  "svrnn-small-nofuse",
-  "svrnn-small-1dir",
-  "svrnn-small-2dir",
-  "svrnn-small-1block",
-  "svrnn-small-2block",
-  "svrnn-small-3block",
-  "cnn-small",
-];
 
 export const ABLATE_SPEC: CommandSpec = {
   name: "ablate",
@@ -119,7 +106,7 @@ reports test PSNR/SSIM, parameters and training wall time. Quick check:
 };
 
 async function main(ctx: Context) {
-  const variants = ctx.str("variants")?.split(",") ?? ABLATION_VARIANTS;
+  const variants = ctx.str("variants")?.split(",") ?? [...ABLATION_VARIANTS];
   for (const v of variants) {
     if (!MODEL_NAMES.includes(v)) throw new UsageError(`unknown model "${v}" in --variants`);
   }

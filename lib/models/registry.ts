@@ -3,7 +3,7 @@
  * builders (svrnn.ts, deepdeblur.ts, cnn_control.ts), never a copy of code.
  *
  * Small models are sized to train in about an hour on a 2-core CPU (wasm backend); the
- * ablations change one thing of `svrnn-small` each.
+ * ablations change one thing of `svrnn-small` each (declared in variants.ts).
  */
 import {
   type CNNControlConfig,
@@ -28,6 +28,7 @@ import {
   type SVRNNModel,
   svrnnParamCount,
 } from "./svrnn.ts";
+import { SMALL_VARIANTS } from "./variants.ts";
 
 export type AnyConfig = SVRNNConfig | NahConfig | CNNControlConfig;
 
@@ -75,46 +76,13 @@ const ENTRIES: Record<string, Entry> = {
       "SVRNN with the paper's 32 RNN channels, a gate CNN of width 16 and a global residual (1 M)",
     preset: { ...SMALL, genWidth: 16, rnnChannels: 32 },
   },
-  "svrnn-small-invariant": {
-    family: "svrnn",
-    description: "svrnn-small with spatially invariant gates (one learned value per channel)",
-    preset: { ...SMALL, gate: "invariant" },
-  },
-  "svrnn-small-fixed": {
-    family: "svrnn",
-    description: "svrnn-small with every gate fixed at 0.5 (no gate learning)",
-    preset: { ...SMALL, gate: "fixed" },
-  },
-  "svrnn-small-nofuse": {
-    family: "svrnn",
-    description: "svrnn-small without conv_rnnK: directions merged by elementwise max",
-    preset: { ...SMALL, fuse: false },
-  },
-  "svrnn-small-1dir": {
-    family: "svrnn",
-    description: "svrnn-small scanning left-to-right only",
-    preset: { ...SMALL, directions: ["left-right"] },
-  },
-  "svrnn-small-2dir": {
-    family: "svrnn",
-    description: "svrnn-small scanning left-to-right and right-to-left (causal + anti-causal)",
-    preset: { ...SMALL, directions: ["left-right", "right-left"] },
-  },
-  "svrnn-small-1block": {
-    family: "svrnn",
-    description: "svrnn-small with 1 RNN block",
-    preset: { ...SMALL, numBlocks: 1 },
-  },
-  "svrnn-small-2block": {
-    family: "svrnn",
-    description: "svrnn-small with 2 RNN blocks",
-    preset: { ...SMALL, numBlocks: 2 },
-  },
-  "svrnn-small-3block": {
-    family: "svrnn",
-    description: "svrnn-small with 3 RNN blocks",
-    preset: { ...SMALL, numBlocks: 3 },
-  },
+  // The ablation's presets of svrnn-small, declared with the rest of the study (variants.ts).
+  ...Object.fromEntries(
+    SMALL_VARIANTS.map((v): [string, Entry] => [
+      v.name,
+      { family: "svrnn", description: v.description, preset: { ...SMALL, ...v.overrides } },
+    ]),
+  ),
   "cnn-small": {
     family: "cnn",
     description: "CNN-only control: svrnn-small's skeleton, 8 plain 3x3 convs, svrnn-small's size",

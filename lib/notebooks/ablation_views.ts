@@ -13,60 +13,15 @@ import type { Ablations, AblationVariant } from "./resources.ts";
 import { pairedByName, type PairedDifference, resolvedSign } from "../analysis/paired.ts";
 import { withRecipeDefaults } from "../train/config.ts";
 import { gainByInputPsnr } from "../eval/evaluate.ts";
+import { ABLATION_FACTORS, ABLATION_REFERENCE, VARIANT_SHORT } from "../models/variants.ts";
 
-/**
- * The questions the ablation answers, each a set of variants differing in one thing, with
- * the short label each variant has within that question.
- */
-export const ABLATION_FACTORS: readonly {
-  factor: string;
-  variants: readonly string[];
-  labels: readonly string[];
-}[] = [
-  {
-    factor: "gates: spatially variant, invariant, fixed",
-    variants: ["svrnn-small", "svrnn-small-invariant", "svrnn-small-fixed"],
-    labels: ["variant (paper)", "invariant", "fixed at 0.5"],
-  },
-  {
-    factor: "number of RNN blocks",
-    variants: ["svrnn-small-1block", "svrnn-small-2block", "svrnn-small-3block", "svrnn-small"],
-    labels: ["1 block", "2 blocks", "3 blocks", "4 blocks (paper)"],
-  },
-  {
-    factor: "scan directions",
-    variants: ["svrnn-small-1dir", "svrnn-small-2dir", "svrnn-small"],
-    labels: ["1 (L→R)", "2 (L→R, R→L)", "4 (paper)"],
-  },
-  {
-    factor: "fusing conv after each block",
-    variants: ["svrnn-small-nofuse", "svrnn-small"],
-    labels: ["max, no conv", "conv_rnnK (paper)"],
-  },
-  {
-    factor: "RNN versus CNN at equal size",
-    variants: ["cnn-small", "svrnn-small"],
-    labels: ["CNN (cnn-small)", "SVRNN (svrnn-small)"],
-  },
-];
+// The ablation's factor groups, labels and reference are declared with its variants.
+export { ABLATION_FACTORS, ABLATION_REFERENCE, VARIANT_SHORT };
 
-/** What a variant changes, in a few words. */
-export const VARIANT_SHORT: Readonly<Record<string, string>> = {
-  "svrnn-small": "reference (4 blocks, 4 directions, variant gates, fused)",
-  "svrnn-small-invariant": "invariant gates",
-  "svrnn-small-fixed": "fixed gates (0.5)",
-  "svrnn-small-nofuse": "no fusing conv (max)",
-  "svrnn-small-1dir": "1 direction",
-  "svrnn-small-2dir": "2 directions",
-  "svrnn-small-1block": "1 block",
-  "svrnn-small-2block": "2 blocks",
-  "svrnn-small-3block": "3 blocks",
-  "cnn-small": "CNN control",
-};
-
-/** A variant's name without the "svrnn-small-" prefix, for crowded axes. */
+/** A variant's name without the reference's prefix ("svrnn-small-"), for crowded axes. */
 export function shortName(model: string): string {
-  return model.startsWith("svrnn-small-") ? model.slice("svrnn-small-".length) : model;
+  const prefix = `${ABLATION_REFERENCE}-`;
+  return model.startsWith(prefix) ? model.slice(prefix.length) : model;
 }
 
 /** Hides the x tick labels (many categories: names on hover only). */
@@ -138,9 +93,6 @@ function gainSeries(vs: Ablations["variants"]): { name: string; values: number[]
   }
   return series;
 }
-
-/** The reference every variant is compared with: svrnn-small, the paper's layout. */
-export const ABLATION_REFERENCE = "svrnn-small";
 
 /**
  * Each variant's per-image PSNR minus the reference's on the same test images (matched by
@@ -358,7 +310,7 @@ export function lossFigure(a: Ablations): Figure {
       name: v.model,
       x: v.loss.map((l) => l.step),
       y: v.loss.map((l) => l.loss),
-      width: v.model === "svrnn-small" ? 3 : 1.5,
+      width: v.model === ABLATION_REFERENCE ? 3 : 1.5,
     })),
     {
       title: "Training loss of every variant",

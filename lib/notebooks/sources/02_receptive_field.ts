@@ -33,7 +33,9 @@
 // %%
 import * as tf from "@tensorflow/tfjs";
 import * as rf from "#lib/analysis/receptive_field.ts";
-import { createModel } from "#lib/models/registry.ts";
+import { createModel, modelConfig } from "#lib/models/registry.ts";
+import { ABLATION_REFERENCE, factorVariants } from "#lib/models/variants.ts";
+import type { SVRNNConfig } from "#lib/models/svrnn.ts";
 import type { DeblurModel } from "#lib/models/model.ts";
 import { readImage } from "#lib/data/image_io.ts";
 import {
@@ -260,15 +262,18 @@ await showAndSave(
 // measured is the network itself (with it, each starts as the identity).
 
 // %%
-const initProbes: Probe[] = [
-  { label: "svrnn-small-1block", model: "svrnn-small-1block", overrides: NO_RESIDUAL },
-  { label: "svrnn-small-2block", model: "svrnn-small-2block", overrides: NO_RESIDUAL },
-  { label: "svrnn-small (4 blocks, 4 dir.)", model: "svrnn-small", overrides: NO_RESIDUAL },
-  { label: "svrnn-small-1dir", model: "svrnn-small-1dir", overrides: NO_RESIDUAL },
-  { label: "svrnn-small-2dir", model: "svrnn-small-2dir", overrides: NO_RESIDUAL },
-  { label: "cnn-small", model: "cnn-small", overrides: NO_RESIDUAL },
-  { label: "nah-small", model: "nah-small", overrides: NO_RESIDUAL },
+// The ablation's block and direction groups (lib/models/variants.ts) without 3 blocks (two
+// already reach every pixel of the crop, section 1), and its CNN control.
+const ablationProbes = [
+  ...factorVariants("blocks").filter((m) => (modelConfig(m) as SVRNNConfig).numBlocks !== 3),
+  ...factorVariants("directions").filter((m) => m !== ABLATION_REFERENCE),
+  ...factorVariants("cnn").filter((m) => m !== ABLATION_REFERENCE),
 ];
+const initProbes: Probe[] = [...ablationProbes, "nah-small"].map((model) => ({
+  label: model === ABLATION_REFERENCE ? `${model} (4 blocks, 4 dir.)` : model,
+  model,
+  overrides: NO_RESIDUAL,
+}));
 /** Mean |g| over every gate of a model on the crop (NaN without gates). */
 function meanAbsGate(m: DeblurModel, img: RgbImage): number {
   const x = imageToTensor(img);
@@ -356,15 +361,7 @@ for (const [name, choice] of [["svrnn-small", svrnnShipped], ["nah-small", nahSh
 }
 // Trained ablation variants, when `deno task ablate` has been run.
 const extra: string[] = [];
-for (
-  const name of [
-    "svrnn-small-1block",
-    "svrnn-small-2block",
-    "svrnn-small-1dir",
-    "svrnn-small-2dir",
-    "cnn-small",
-  ]
-) {
+for (const name of ablationProbes.filter((m) => m !== ABLATION_REFERENCE)) {
   const s = await loadShipped(name, { ablationRuns: true });
   if (!s.ok) continue;
   trained.push({

@@ -11,7 +11,8 @@
 // recurrent network better than a plain CNN with the same number of parameters?
 //
 // **Method.** Each question is a set of variants of `svrnn-small` that differ in one thing
-// only; every variant is a registered config of the same code (`lib/models/registry.ts`),
+// only; every variant is a registered config of the same code (declared in
+// `lib/models/variants.ts`, registered in `lib/models/registry.ts`),
 // trained with exactly the same budget (same data, same batches, same steps, same seed)
 // and evaluated on the same test images. `deno task ablate` does this for all of them and
 // writes `results/ablations.json`; this notebook shows that file, and lets you train and
@@ -41,8 +42,8 @@ import {
   trainAndEvaluate,
   trainingProgress,
 } from "#lib/notebooks/experiments.ts";
+import { ABLATION_VARIANTS } from "#lib/models/variants.ts";
 import {
-  ABLATION_FACTORS,
   ablationRows,
   acrossSeedsRows,
   factorFigure,
@@ -60,7 +61,7 @@ const ctx = await notebookSetup("wasm");
 const ABLATIONS_FILE = "results/ablations.json"; // written by `deno task ablate`
 const SEED_FILE = "results/ablations.seed1.json"; // the variants again with --seed 1 (optional)
 
-const variantNames = new Set(ABLATION_FACTORS.flatMap((f) => f.variants));
+const variantNames = new Set(ABLATION_VARIANTS);
 await showAndSaveTable(
   "04_variants",
   listModels().filter((m) => variantNames.has(m.name)).map((m) => ({
@@ -93,7 +94,7 @@ if (!ablations) {
       "deno task ablate                             # every variant, same budget (hours on a 2-core CPU)",
       "```",
       "",
-      "`deno task ablate` trains the 10 variants one after the other (2000 steps of 8 patches of",
+      `\`deno task ablate\` trains the ${ABLATION_VARIANTS.length} variants one after the other (2000 steps of 8 patches of`,
       "64x64 each by default), resumes where it stopped when interrupted, and writes",
       `\`${ABLATIONS_FILE}\`; then re-run this notebook. A smoke test in seconds:`,
       "`deno task ablate --benchmark synth-v2-quick --steps 5 --batch 2 --patch 32 --eval-images 2 --out /tmp/a.json`",
