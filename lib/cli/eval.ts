@@ -12,6 +12,7 @@ import { describeSource } from "../train/data.ts";
 import { DATA_OPTIONS, pairsOf, sourceFromArgs } from "./data_args.ts";
 import { MODEL_OPTIONS, modelFromArgs, tileFromArgs } from "./model_args.ts";
 import { provenance, writeJsonAtomic } from "../records/provenance.ts";
+import { evalResult } from "../records/formats.ts";
 
 export const EVAL_SPEC: CommandSpec = {
   name: "eval",
@@ -86,7 +87,7 @@ async function main(ctx: Context) {
       ),
   });
   model.dispose();
-  const result = {
+  const result = evalResult({
     model: model.name,
     weights,
     params: model.paramCount(),
@@ -95,12 +96,10 @@ async function main(ctx: Context) {
     backend: describeBackend(backend),
     tile,
     ensemble,
-    metrics:
-      "PSNR (data range 1) and SSIM (scikit-image, Gaussian 11/1.5) of the clipped prediction",
     summary,
     perImage,
     provenance: await provenance(`deno task eval ${Deno.args.join(" ")}`),
-  };
+  });
   const resultsPath = ctx.str("results");
   if (resultsPath) await writeJsonAtomic(resultsPath, result);
   ctx.out(

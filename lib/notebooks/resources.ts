@@ -27,6 +27,17 @@ import { exists } from "../data/image_io.ts";
 import { type GoProBlur, listGoProPairs, type PairRef } from "../data/gopro.ts";
 import { isQuick } from "./env.ts";
 import { repoRoot, SHIPPED_CHECKPOINTS } from "../records/paths.ts";
+import {
+  type Ablations,
+  checkAblations,
+  checkEvalResult,
+  type EvalResult,
+  parseTrainingLog,
+  type TrainLogRecord,
+} from "../records/formats.ts";
+
+// The results formats are typed by lib/records/formats.ts; notebooks import them from here.
+export type { Ablations, AblationVariant, EvalResult, TrainLogRecord } from "../records/formats.ts";
 
 function env(name: string): string | undefined {
   try {
@@ -254,18 +265,6 @@ export async function shippedInfo(
 // ---------------------------------------------------------------------------------------
 // Logs and results
 
-/** One line of a training log (lib/train/trainer.ts LogRecord). */
-export interface TrainLogRecord {
-  step: number;
-  kind: "train" | "val" | "stop";
-  loss?: number;
-  lr?: number;
-  gradNorm?: number;
-  patchesPerSec?: number;
-  elapsedSec?: number;
-  valPsnr?: number;
-}
-
 /**
  * The training log of a shipped model: `results/training/NAME.jsonl`, else
  * `runs/NAME/log.jsonl` (read only). Null when neither exists. A model fine-tuned from an
@@ -303,16 +302,7 @@ async function readLogFile(path: string): Promise<TrainLogRecord[] | null> {
   } catch {
     return null;
   }
-  const records: TrainLogRecord[] = [];
-  for (const line of text.split("\n")) {
-    if (!line.trim()) continue;
-    try {
-      records.push(JSON.parse(line));
-    } catch {
-      // a line being written right now: skip it
-    }
-  }
-  return records;
+  return parseTrainingLog(text, path);
 }
 
 /**
@@ -330,48 +320,13 @@ export function trainingWallSec(records: TrainLogRecord[]): number | null {
   return seen ? total + session : null;
 }
 
-/** `deno task eval --results` output (lib/cli/eval.ts). */
-export interface EvalResult {
-  model: string;
-  weights: string;
-  params: number;
-  data: string;
-  backend: string;
-  summary: {
-    images: number;
-    meanPsnr: number;
-    meanSsim: number;
-    meanInputPsnr: number;
-    meanInputSsim: number;
-    gainPsnr: number;
-    /** Absent in files written before it was recorded. */
-    medianGainPsnr?: number;
-    improved?: number;
-    warmMsPerImage: number;
-    peakTensorBytes: number;
-    rssBytes: number;
-    peakRssBytes?: number | null;
-  };
-  perImage: {
-    name: string;
-    width: number;
-    height: number;
-    psnr: number;
-    ssim: number;
-    inputPsnr: number;
-    inputSsim: number;
-    ms: number;
-  }[];
-  provenance?: { commit?: string; date?: string; machine?: { cpu?: string; cores?: number } };
-}
-
 /** `results/eval/NAME.json`, or null when absent. */
 export async function readEvalResult(
   name: string,
 ): Promise<{ path: string; result: EvalResult } | null> {
   const path = `${repoRoot()}/results/eval/${name}.json`;
-  const result = await readJson<EvalResult>(path);
-  return result ? { path, result } : null;
+  const result = await readJson<unknown>(path);
+  return result === null ? null : { path, result: checkEvalResult(result, path) };
 }
 
 /** `results/benchmark/NAME.targets.json` (`deno task data targets`), or null when absent. */
@@ -383,38 +338,6 @@ export async function readTargetGap(
   return result ? { path, result } : null;
 }
 
-/** One variant of results/ablations.json (lib/cli/ablate.ts). */
-export interface AblationVariant {
-  model: string;
-  description?: string;
-  params: number;
-  benchmark?: string;
-  steps: number;
-  patches: number;
-  trainSec: number | null;
-  recipe?: Record<string, unknown>; // the training recipe (lib/train/config.ts) it ran
-  machine?: string; // CPU it trained on, set when studies from several files are joined
-  summary: {
-    meanPsnr: number;
-    meanSsim: number;
-    meanInputPsnr: number;
-    gainPsnr: number;
-    medianGainPsnr?: number;
-    [k: string]: number | null | undefined;
-  };
-  perImage: { name: string; psnr: number; ssim: number; inputPsnr: number }[];
-  loss: { step: number; loss: number }[];
-}
-
-export interface Ablations {
-  description?: string;
-  data?: string;
-  recipe?: Record<string, unknown>;
-  backend?: string;
-  provenance?: { commit?: string; date?: string; machine?: { cpu?: string; cores?: number } };
-  variants: AblationVariant[];
-}
-
 /** The default ablation results file. */
 export function ablationsPath(): string {
   return `${repoRoot()}/results/ablations.json`;
@@ -422,10 +345,8 @@ export function ablationsPath(): string {
 
 /** results/ablations.json (or `path`), or null when absent; throws on a malformed file. */
 export async function readAblations(path = ablationsPath()): Promise<Ablations | null> {
-  const a = await readJson<Ablations>(path);
-  if (a === null) return null;
-  if (!Array.isArray(a.variants)) throw new Error(`${path}: no "variants" list`);
-  return a;
+  const a = await readJson<unknown>(path);
+  return a === null ? null : checkAblations(a, path);
 }
 
 /**

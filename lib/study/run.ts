@@ -29,6 +29,7 @@ import {
   studyRuns,
 } from "./study.ts";
 import { InputError } from "../data/errors.ts";
+import type { StudyFile } from "../records/formats.ts";
 
 export const STUDIES_DIR = "studies";
 export const STUDY_RESULTS = "results/studies";
@@ -213,7 +214,7 @@ export async function joinStudy(
   file: string,
   prov: Provenance,
   root = STUDY_RESULTS,
-): Promise<Record<string, unknown>> {
+): Promise<StudyFile> {
   const { results, missing } = await collectRuns(s, root);
   if (missing.length > 0) {
     throw new InputError(
@@ -224,7 +225,7 @@ export async function joinStudy(
       }); run \`deno task study ${s.name}\``,
     );
   }
-  const out = {
+  const out: StudyFile = {
     study: s.name,
     title: s.title,
     question: s.question,

@@ -156,7 +156,10 @@ export function shardRuns<T>(runs: T[], shard: { index: number; count: number })
   return runs.filter((_, i) => i % shard.count === shard.index - 1);
 }
 
-/** What a finished run keeps (one file per run, results/studies/NAME/runs/KEY.json). */
+/**
+ * What a finished run keeps (one file per run, results/studies/NAME/runs/KEY.json; the
+ * results formats are listed in lib/records/formats.ts).
+ */
 export interface RunResult {
   key: string;
   cell: string;
@@ -253,12 +256,19 @@ export function studyClaims(s: Study, results: RunResult[]): ClaimResult[] {
   });
 }
 
+/** One cell and variant of `gainTable`. */
+export interface GainRow {
+  cell: string;
+  variant: string;
+  /** Mean PSNR gain over the input, dB, averaged over the seeds. */
+  gainDb: number;
+  perSeed: number[];
+  params: number;
+}
+
 /** Mean PSNR gain over the input per cell and variant, averaged over seeds (for figures). */
-export function gainTable(
-  s: Study,
-  results: RunResult[],
-): { cell: string; variant: string; gainDb: number; perSeed: number[]; params: number }[] {
-  const out = [];
+export function gainTable(s: Study, results: RunResult[]): GainRow[] {
+  const out: GainRow[] = [];
   for (const c of s.cells) {
     for (const v of s.variants) {
       const rs = results.filter((r) => r.cell === c.name && r.variant === v.name);
@@ -280,7 +290,7 @@ export function gainTable(
 export function studyMarkdown(
   s: Study,
   claims: ClaimResult[],
-  gains: ReturnType<typeof gainTable>,
+  gains: GainRow[],
 ): string {
   const sign = (x: number) => `${x >= 0 ? "+" : ""}${x.toFixed(2)}`;
   const lines = [

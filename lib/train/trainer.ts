@@ -21,6 +21,7 @@ import { psnr } from "../eval/metrics.ts";
 import { loadCheckpoint } from "../models/checkpoint.ts";
 import type { RgbImage } from "../data/image.ts";
 import { exists } from "../data/image_io.ts";
+import type { TrainLogRecord } from "../records/formats.ts";
 
 export interface TrainData {
   /** The batch of step `step` (0-based): deterministic in (seed, step). Caller disposes. */
@@ -29,18 +30,8 @@ export interface TrainData {
   validation: { name: string; blurry: RgbImage; sharp: RgbImage }[];
 }
 
-export interface LogRecord {
-  step: number;
-  kind: "train" | "val" | "stop";
-  loss?: number;
-  lr?: number;
-  gradNorm?: number;
-  clipped?: boolean;
-  patchesPerSec?: number;
-  elapsedSec?: number;
-  valPsnr?: number;
-  message?: string;
-}
+/** A record of log.jsonl; its format is results/training/NAME.jsonl's (records/formats.ts). */
+export type LogRecord = TrainLogRecord;
 
 export interface TrainOptions {
   config: TrainConfig;

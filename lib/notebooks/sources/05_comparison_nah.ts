@@ -30,6 +30,7 @@ import type { DeblurModel } from "#lib/models/model.ts";
 import { reportedResults, reportedTableRows } from "#lib/eval/reported.ts";
 import { GOPRO_FRAME, type SpeedResult, timeInference } from "#lib/eval/speed.ts";
 import { evaluate } from "#lib/eval/evaluate.ts";
+import { evalResult } from "#lib/records/formats.ts";
 import { gainBandRows } from "#lib/notebooks/ablation_views.ts";
 import { pairedByName, resolvedSign } from "#lib/analysis/paired.ts";
 import { loadPair } from "#lib/data/gopro.ts";
@@ -126,7 +127,7 @@ for (const [i, name] of MODELS.entries()) {
     // table and plots below have something to show (labelled as such).
     const refs = await datasetPairs({ benchmark: DEFAULT_QUICK_BENCHMARK.name }, "test", 2);
     const { perImage, summary } = await evaluate(choices[i].model!, evalPairs(refs));
-    evals.push({
+    evals.push(evalResult({
       model: name,
       weights: choices[i].status === "shipped" ? "shipped" : "untrained stand-in",
       params: choices[i].model!.paramCount(),
@@ -135,7 +136,7 @@ for (const [i, name] of MODELS.entries()) {
       backend: ctx.backend,
       summary,
       perImage,
-    });
+    }));
     evalSources.push("evaluated in this notebook (quick mode)");
     await showMarkdown(
       `**${name}**: no \`results/eval/${name}.json\`; quick mode evaluated it on 2 images of ${DEFAULT_QUICK_BENCHMARK.name} instead.`,

@@ -1,0 +1,403 @@
+/**
+ * The formats of the files the kit writes under results/, typed once: the writers build
+ * them with these types and the readers (notebooks/resources.ts, the study runner, tests)
+ * read them through the checks below, so a field renamed on one side fails `deno check`
+ * instead of a notebook.
+ *
+ *   results/eval/NAME.json              EvalResult       (`deno task eval --results`)
+ *   results/ablations*.json and the     Ablations        (`deno task ablate`; a notebook's own
+ *     sweeps under results/{lr,...}/                      runs in the same shape)
+ *   results/training/NAME.jsonl         TrainLogRecord   (lib/train/trainer.ts, one per line)
+ *   results/studies/NAME.json           StudyFile        (lib/study/run.ts joinStudy)
+ *   results/studies/NAME/runs/KEY.json  RunResult        (lib/study/run.ts runStudyRun)
+ *
+ * Fields a file written before they were recorded may lack are optional in the reading
+ * types. Pure: no file system, no tfjs (types only).
+ */
+import type { EvalSummary, ImageScore } from "../eval/evaluate.ts";
+import type { TileOptions } from "../eval/tiled.ts";
+import type { Provenance } from "./provenance.ts";
+import type { ClaimResult, GainRow, RunResult, StudyBudget } from "../study/study.ts";
+
+export type { ClaimResult, GainRow, RunResult };
+
+/** Provenance as files hold it (files joined or built elsewhere may carry only part of it). */
+export type StoredProvenance =
+  & Partial<Omit<Provenance, "machine">>
+  & { machine?: Partial<Provenance["machine"]> };
+
+// ---------------------------------------------------------------------------------------
+// Training logs
+
+/** One line of a training log (results/training/NAME.jsonl, a run folder's log.jsonl). */
+export interface TrainLogRecord {
+  step: number;
+  kind: "train" | "val" | "stop";
+  loss?: number;
+  lr?: number;
+  gradNorm?: number;
+  clipped?: boolean;
+  patchesPerSec?: number;
+  /** Seconds since this session of the run started (restarts at 0 on a resume). */
+  elapsedSec?: number;
+  valPsnr?: number;
+  /** Why a "stop" record stopped the run. */
+  message?: string;
+}
+
+/**
+ * The records of a training log. A line that does not parse is skipped: the last one may
+ * be being written right now (a run in progress, or one killed mid-line).
+ */
+export function parseTrainingLog(text: string, where: string): TrainLogRecord[] {
+  const records: TrainLogRecord[] = [];
+  for (const [i, line] of text.split("\n").entries()) {
+    if (!line.trim()) continue;
+    let r: unknown;
+    try {
+      r = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    records.push(checkTrainLogRecord(r, `${where}:${i + 1}`));
+  }
+  return records;
+}
+
+export function checkTrainLogRecord(r: unknown, where: string): TrainLogRecord {
+  const o = record(r, where);
+  need(o, where, { step: "number", kind: "string" });
+  if (!["train", "val", "stop"].includes(o.kind as string)) {
+    bad(where, `"kind" is ${JSON.stringify(o.kind)}, not train, val or stop`);
+  }
+  maybe(o, where, {
+    loss: "number",
+    lr: "number",
+    gradNorm: "number",
+    patchesPerSec: "number",
+    elapsedSec: "number",
+    valPsnr: "number",
+    message: "string",
+  });
+  return o as unknown as TrainLogRecord;
+}
+
+/** The (step, loss) points of a log's training records: the loss curve. */
+export function lossCurve(records: TrainLogRecord[]): { step: number; loss: number }[] {
+  return records.flatMap((r) =>
+    r.kind === "train" && r.loss !== undefined ? [{ step: r.step, loss: r.loss }] : []
+  );
+}
+
+// ---------------------------------------------------------------------------------------
+// Evaluations
+
+/** How the eval files' PSNR and SSIM are computed (lib/eval/metrics.ts). */
+export const EVAL_METRICS =
+  "PSNR (data range 1) and SSIM (scikit-image, Gaussian 11/1.5) of the clipped prediction";
+
+/** The summary as stored: files written before these fields were recorded lack them. */
+export type StoredEvalSummary =
+  & Omit<EvalSummary, "medianGainPsnr" | "improved" | "peakRssBytes">
+  & Partial<Pick<EvalSummary, "medianGainPsnr" | "improved" | "peakRssBytes">>;
+
+/** results/eval/NAME.json: one model on one split, per image and on average. */
+export interface EvalResult {
+  model: string;
+  /** Where the weights came from (a checkpoint path, "shipped", "untrained stand-in"). */
+  weights: string;
+  params: number;
+  /** The data, described (lib/train/data.ts describeSource). */
+  data: string;
+  split?: "train" | "test";
+  backend: string;
+  tile?: TileOptions;
+  /** "flips4" with the flip self-ensemble (lib/eval/ensemble.ts), else "none". */
+  ensemble?: "none" | "flips4";
+  metrics?: string;
+  summary: StoredEvalSummary;
+  perImage: ImageScore[];
+  provenance?: StoredProvenance;
+}
+
+/**
+ * The eval file of one evaluation, in the order its fields are written; every writer of
+ * the format builds it here (`deno task eval`, notebook 05's quick-mode stand-in).
+ */
+export function evalResult(o: {
+  model: string;
+  weights: string;
+  params: number;
+  data: string;
+  split?: "train" | "test";
+  backend: string;
+  tile?: TileOptions;
+  ensemble?: "none" | "flips4";
+  summary: EvalSummary;
+  perImage: ImageScore[];
+  provenance?: Provenance;
+}): EvalResult & { summary: EvalSummary } {
+  return {
+    model: o.model,
+    weights: o.weights,
+    params: o.params,
+    data: o.data,
+    split: o.split ?? "test",
+    backend: o.backend,
+    // evaluate()'s default: the whole image at once.
+    tile: o.tile ?? { tile: 0, overlap: 0 },
+    ensemble: o.ensemble ?? "none",
+    metrics: EVAL_METRICS,
+    summary: o.summary,
+    perImage: o.perImage,
+    provenance: o.provenance,
+  };
+}
+
+export function checkEvalResult(v: unknown, where: string): EvalResult {
+  const o = record(v, where);
+  need(o, where, {
+    model: "string",
+    weights: "string",
+    params: "number",
+    data: "string",
+    backend: "string",
+    summary: "object",
+    perImage: "array",
+  });
+  maybe(o, where, { split: "string", ensemble: "string", metrics: "string", provenance: "object" });
+  checkSummary(o.summary, `${where}: summary`);
+  (o.perImage as unknown[]).forEach((p, i) => {
+    need(record(p, `${where}: perImage[${i}]`), `${where}: perImage[${i}]`, {
+      name: "string",
+      width: "number",
+      height: "number",
+      psnr: "number",
+      ssim: "number",
+      inputPsnr: "number",
+      inputSsim: "number",
+      ms: "number",
+    });
+  });
+  return o as unknown as EvalResult;
+}
+
+function checkSummary(v: unknown, where: string): void {
+  const o = record(v, where);
+  need(o, where, { meanPsnr: "number", meanSsim: "number", meanInputPsnr: "number" });
+  maybe(o, where, { gainPsnr: "number", medianGainPsnr: "number", images: "number" });
+}
+
+// ---------------------------------------------------------------------------------------
+// Ablations
+
+/** One variant of an ablation file (lib/cli/ablate.ts), or a notebook's run in its shape. */
+export interface AblationVariant {
+  model: string;
+  description?: string;
+  params: number;
+  /** The benchmark it trained on (a notebook's run: its data, described). */
+  benchmark?: string;
+  steps: number;
+  patches: number;
+  /** The training recipe it ran (lib/train/config.ts TrainConfig). */
+  recipe?: Record<string, unknown>;
+  /** The model's full config (lib/models/registry.ts modelConfig). */
+  config?: Record<string, unknown>;
+  evalImages?: number;
+  /** Training wall time, s; null when the run was resumed (its time is not one session's). */
+  trainSec: number | null;
+  /** CPU it trained on, set when studies from several files are joined. */
+  machine?: string;
+  summary: {
+    meanPsnr: number;
+    meanSsim: number;
+    meanInputPsnr: number;
+    gainPsnr: number;
+    medianGainPsnr?: number;
+    [k: string]: number | null | undefined;
+  };
+  perImage: { name: string; psnr: number; ssim: number; inputPsnr: number }[];
+  loss: { step: number; loss: number }[];
+}
+
+/** results/ablations.json and every file in its shape. */
+export interface Ablations {
+  description?: string;
+  data?: string;
+  /** The recipe shared by every variant. */
+  recipe?: Record<string, unknown>;
+  backend?: string;
+  provenance?: StoredProvenance;
+  variants: AblationVariant[];
+}
+
+/** The per-image scores an ablation file keeps of an evaluation. */
+export function ablationPerImage(perImage: ImageScore[]): AblationVariant["perImage"] {
+  return perImage.map((s) => ({
+    name: s.name,
+    psnr: s.psnr,
+    ssim: s.ssim,
+    inputPsnr: s.inputPsnr,
+  }));
+}
+
+export function checkAblations(v: unknown, where: string): Ablations {
+  const o = record(v, where);
+  if (!Array.isArray(o.variants)) bad(where, `no "variants" list`);
+  maybe(o, where, {
+    description: "string",
+    data: "string",
+    recipe: "object",
+    backend: "string",
+    provenance: "object",
+  });
+  (o.variants as unknown[]).forEach((x, i) => checkAblationVariant(x, `${where}: variants[${i}]`));
+  return o as unknown as Ablations;
+}
+
+export function checkAblationVariant(v: unknown, where: string): AblationVariant {
+  const o = record(v, where);
+  need(o, where, {
+    model: "string",
+    params: "number",
+    steps: "number",
+    patches: "number",
+    summary: "object",
+    perImage: "array",
+    loss: "array",
+  });
+  maybe(o, where, {
+    description: "string",
+    benchmark: "string",
+    recipe: "object",
+    config: "object",
+    evalImages: "number",
+    machine: "string",
+  });
+  if (o.trainSec !== null && typeof o.trainSec !== "number") {
+    bad(where, `"trainSec" must be a number or null`);
+  }
+  checkSummary(o.summary, `${where}: summary`);
+  (o.perImage as unknown[]).forEach((p, i) => {
+    need(record(p, `${where}: perImage[${i}]`), `${where}: perImage[${i}]`, {
+      name: "string",
+      psnr: "number",
+      ssim: "number",
+      inputPsnr: "number",
+    });
+  });
+  (o.loss as unknown[]).forEach((p, i) => {
+    need(record(p, `${where}: loss[${i}]`), `${where}: loss[${i}]`, {
+      step: "number",
+      loss: "number",
+    });
+  });
+  return o as unknown as AblationVariant;
+}
+
+// ---------------------------------------------------------------------------------------
+// Studies
+
+/** One run as the joined study file keeps it. */
+export interface StudyFileRun {
+  key: string;
+  cell: string;
+  variant: string;
+  seed: number;
+  params: number;
+  /** Training wall time, minutes (one decimal). */
+  trainMinutes: number;
+  machine: string;
+  backend: string;
+  meanPsnr: number;
+  meanInputPsnr: number;
+  perImage: RunResult["perImage"];
+}
+
+/** results/studies/NAME.json: every run of a study joined, with the claims' verdicts. */
+export interface StudyFile {
+  study: string;
+  title: string;
+  question: string;
+  /** The study file it ran (studies/NAME.json). */
+  file: string;
+  provenance: Provenance;
+  budget: StudyBudget;
+  seeds: number[];
+  claims: ClaimResult[];
+  gains: GainRow[];
+  runs: StudyFileRun[];
+}
+
+export function checkStudyFile(v: unknown, where: string): StudyFile {
+  const o = record(v, where);
+  need(o, where, {
+    study: "string",
+    title: "string",
+    question: "string",
+    file: "string",
+    provenance: "object",
+    budget: "object",
+    seeds: "array",
+    claims: "array",
+    gains: "array",
+    runs: "array",
+  });
+  (o.claims as unknown[]).forEach((c, i) => {
+    need(record(c, `${where}: claims[${i}]`), `${where}: claims[${i}]`, {
+      claim: "string",
+      cell: "string",
+      comparison: "string",
+      meanDb: "number",
+      ci95: "array",
+      perSeed: "array",
+      verdict: "string",
+    });
+  });
+  (o.runs as unknown[]).forEach((r, i) => {
+    need(record(r, `${where}: runs[${i}]`), `${where}: runs[${i}]`, {
+      key: "string",
+      variant: "string",
+      seed: "number",
+      meanPsnr: "number",
+      meanInputPsnr: "number",
+      perImage: "array",
+    });
+  });
+  return o as unknown as StudyFile;
+}
+
+// ---------------------------------------------------------------------------------------
+// Checks: each error names the file (and line or entry) and the field.
+
+type Kind = "number" | "string" | "boolean" | "object" | "array";
+
+function bad(where: string, why: string): never {
+  throw new Error(`${where}: ${why}`);
+}
+
+function kindOf(v: unknown): Kind | "null" | "undefined" {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "array";
+  return typeof v as Kind | "undefined";
+}
+
+function record(v: unknown, where: string): Record<string, unknown> {
+  if (kindOf(v) !== "object") bad(where, `expected an object, got ${kindOf(v)}`);
+  return v as Record<string, unknown>;
+}
+
+function need(o: Record<string, unknown>, where: string, spec: Record<string, Kind>): void {
+  for (const [k, kind] of Object.entries(spec)) {
+    if (kindOf(o[k]) !== kind) bad(where, `"${k}" must be ${kind}, got ${kindOf(o[k])}`);
+  }
+}
+
+function maybe(o: Record<string, unknown>, where: string, spec: Record<string, Kind>): void {
+  for (const [k, kind] of Object.entries(spec)) {
+    if (o[k] !== undefined && kindOf(o[k]) !== kind) {
+      bad(where, `"${k}" must be ${kind} when present, got ${kindOf(o[k])}`);
+    }
+  }
+}
