@@ -448,9 +448,9 @@ async function listMain(ctx: Context) {
 const controlledSpec: CommandSpec = {
   name: "data controlled",
   summary: "Render a controlled-blur benchmark (seconds): pairs whose kernel family, length, " +
-    "angle, spatial layout and noise are set here, cut from the real-photo set (the fixtures " +
-    "when it is absent), with a manifest of every pair's factors. Without options: the mix " +
-    "(every family and layout, lengths 3-33 px, any angle).",
+    "angle, spatial layout and noise are set here, cut from the real-photo set (deno task data " +
+    "makes it), with a manifest of every pair's factors. Without options: the mix (every " +
+    "family and layout, lengths 3-33 px, any angle), the shipped controlled model's data.",
   usage: "",
   positionals: { max: 0 },
   options: {
@@ -486,6 +486,12 @@ const controlledSpec: CommandSpec = {
       description: `side of each pair (default ${CONTROLLED_MIX.crop})`,
     },
     seed: { type: "string", valueName: "N", description: "seed of the blur draws (default 0)" },
+    "per-photo": {
+      type: "string",
+      valueName: "TRAIN,TEST",
+      description:
+        `pairs cut from each training and each test photo (default ${CONTROLLED_MIX.trainPerPhoto},${CONTROLLED_MIX.testPerPhoto})`,
+    },
     out: {
       type: "string",
       valueName: "DIR",
@@ -533,6 +539,17 @@ async function controlledMain(ctx: Context) {
   const families = list("family", KERNEL_FAMILIES, CONTROLLED_MIX.families);
   const layouts = list("layout", LAYOUTS, CONTROLLED_MIX.layouts);
   const noise = ctx.num("noise", 0, 0, 0.5);
+  const perPhotoText = ctx.str("per-photo");
+  let [trainPerPhoto, testPerPhoto] = [CONTROLLED_MIX.trainPerPhoto, CONTROLLED_MIX.testPerPhoto];
+  if (perPhotoText !== undefined) {
+    const m = /^(\d+),(\d+)$/.exec(perPhotoText);
+    if (!m || Number(m[1]) < 1 || Number(m[2]) < 1) {
+      throw new UsageError(
+        `--per-photo must be TRAIN,TEST (two counts of 1 or more), got "${perPhotoText}"`,
+      );
+    }
+    [trainPerPhoto, testPerPhoto] = [Number(m[1]), Number(m[2])];
+  }
   const factorsGiven = ["family", "length", "angle", "layout", "noise"].some((k) =>
     ctx.str(k) !== undefined
   );
@@ -553,6 +570,8 @@ async function controlledMain(ctx: Context) {
     noise,
     crop: ctx.int("crop", CONTROLLED_MIX.crop, 16, 1024),
     seed: ctx.int("seed", 0, 0),
+    trainPerPhoto,
+    testPerPhoto,
   };
   let shown = 0;
   const { dir, manifest, reused } = await ensureControlled(spec, {

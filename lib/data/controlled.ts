@@ -441,6 +441,8 @@ export const CONTROLLED_MIX: ControlledSpec = {
   ...DEFAULT_CONTROLLED,
   name: "mix",
   families: [...KERNEL_FAMILIES],
+  // a blind model sees every factor drawn anew per pair: four times the study cells' pairs
+  trainPerPhoto: 32,
   length: [3, 33],
   angle: "any",
   layouts: [...LAYOUTS],
