@@ -4,31 +4,28 @@
  * split, and writes results/ablations.json. Each variant trains in its own run folder and
  * is skipped when its evaluation exists, so an interrupted ablation resumes where it was.
  */
-import * as tf from "@tensorflow/tfjs";
 import {
   BACKEND_OPTION,
   backendArg,
   type CommandSpec,
   type Context,
-  InputError,
   runCommand,
   UsageError,
 } from "./common.ts";
 import { describeBackend, initBackend } from "../backends/select.ts";
-import { createModel, listModels, MODEL_NAMES, modelConfig } from "../models/registry.ts";
+import { listModels, MODEL_NAMES, modelConfig, modelParamCount } from "../models/registry.ts";
 import { ABLATION_VARIANTS } from "../models/variants.ts";
-import { loadCheckpoint } from "../models/checkpoint.ts";
 import {
   DEFAULT_TRAIN_CONFIG,
   PIXEL_LOSSES,
   type TrainConfig,
   withRecipeDefaults,
 } from "../train/config.ts";
-import { train } from "../train/trainer.ts";
-import { describeSource, evalPairsOf, listPairs, makeTrainData } from "../train/data.ts";
+import { describeSource, listPairs } from "../train/data.ts";
 import { pairsOf, sourceFromArgs } from "./data_args.ts";
-import { evaluate } from "../eval/evaluate.ts";
 import { provenance, writeJsonAtomic } from "../records/provenance.ts";
+import { ablationPerImage, type Ablations, type AblationVariant } from "../records/formats.ts";
+import { cachedResult, trainThenEvaluate } from "../study/train_eval.ts";
 
 export const ABLATE_SPEC: CommandSpec = {
   name: "ablate",
@@ -132,94 +129,69 @@ async function main(ctx: Context) {
   const info = await initBackend(backend);
   const prov = await provenance(`deno task ablate ${Deno.args.join(" ")}`.trim());
   const descriptions = new Map(listModels().map((m) => [m.name, m.description]));
-  const rows = [];
+  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+  const rows: AblationVariant[] = [];
   for (const [i, variant] of variants.entries()) {
     const dir = `${runsDir}/${variant}`;
     const evalPath = `${dir}/eval.json`;
-    const done = await Deno.readTextFile(evalPath).then(JSON.parse, () => null);
+    const tag = `[${i + 1}/${variants.length}] ${variant}`;
     const recipe = { ...cfg, model: variant };
     const config = modelConfig(variant, { seed: cfg.seed });
-    const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-    if (
-      done && done.benchmark === name && done.evalImages === testRefs.length &&
-      same(withRecipeDefaults(done.recipe), recipe) && same(done.config, config)
-    ) {
-      ctx.progress(`[${i + 1}/${variants.length}] ${variant}: done earlier (${evalPath})`);
-      rows.push(done);
-      continue;
-    }
-    const model = createModel(variant, { seed: cfg.seed });
-    const data = await makeTrainData({
-      train: trainPairs,
-      validation: [],
-      batchSize: cfg.batchSize,
-      patchSize: cfg.patchSize,
-      seed: cfg.seed,
-      valCrop: 256,
+    const fresh = (done: AblationVariant) =>
+      done.benchmark === name && done.evalImages === testRefs.length &&
+      same(withRecipeDefaults(done.recipe ?? {}), recipe) && same(done.config, config);
+    const done = await cachedResult(evalPath, fresh, async (): Promise<AblationVariant> => {
+      ctx.progress(
+        `${tag}: ${modelParamCount(variant, { seed: cfg.seed })} parameters, ${cfg.steps} steps`,
+      );
+      let lastLog = 0;
+      // Without stopAt a run always finishes: never null.
+      const r = (await trainThenEvaluate({
+        recipe,
+        train: trainPairs,
+        test: testRefs,
+        runDir: dir,
+        metadata: { provenance: prov, data: describeSource(src) },
+        onLog: (rec, total) => {
+          if (rec.kind === "train" && performance.now() - lastLog > 10_000) {
+            lastLog = performance.now();
+            ctx.progress(`  ${variant} step ${rec.step}/${total} loss ${rec.loss!.toFixed(3)}`);
+          }
+        },
+      }))!;
+      return {
+        model: variant,
+        description: descriptions.get(variant),
+        params: r.params,
+        benchmark: name,
+        steps: cfg.steps,
+        patches: cfg.steps * cfg.batchSize,
+        recipe: { ...recipe },
+        config: { ...r.config },
+        evalImages: testRefs.length,
+        // A resumed run's time is not one session's.
+        trainSec: r.resumedFrom > 0 ? null : r.trainSec,
+        summary: { ...r.summary },
+        perImage: ablationPerImage(r.perImage),
+        loss: r.loss,
+      };
     });
-    ctx.progress(
-      `[${
-        i + 1
-      }/${variants.length}] ${variant}: ${model.paramCount()} parameters, ${cfg.steps} steps`,
-    );
-    const t0 = performance.now();
-    let lastLog = 0;
-    const result = await train({
-      config: recipe,
-      model,
-      data,
-      outDir: dir,
-      metadata: { provenance: prov, data: describeSource(src) },
-      onLog: (r, total) => {
-        if (r.kind === "train" && performance.now() - lastLog > 10_000) {
-          lastLog = performance.now();
-          ctx.progress(`  ${variant} step ${r.step}/${total} loss ${r.loss!.toFixed(3)}`);
-        }
-      },
-    });
-    if (result.status !== "done") throw new InputError(`${variant}: ${result.message}`);
-    const trainSec = (performance.now() - t0) / 1000;
-    // Evaluate the final weights (last.safetensors holds exactly them).
-    const loaded = await loadCheckpoint(model, `${dir}/last.safetensors`);
-    tf.dispose(Object.values(loaded.optimizer));
-    const { perImage, summary } = await evaluate(model, evalPairsOf(testRefs));
-    const log = (await Deno.readTextFile(`${dir}/log.jsonl`)).trim().split("\n").map((l) =>
-      JSON.parse(l)
-    ).filter((r) => r.kind === "train").map((r) => ({ step: r.step, loss: r.loss }));
-    const row = {
-      model: variant,
-      description: descriptions.get(variant),
-      params: model.paramCount(),
-      benchmark: name,
-      steps: cfg.steps,
-      patches: cfg.steps * cfg.batchSize,
-      recipe,
-      config: model.config,
-      evalImages: testRefs.length,
-      trainSec: result.resumedFrom > 0 ? null : trainSec,
-      summary,
-      perImage: perImage.map((s) => ({
-        name: s.name,
-        psnr: s.psnr,
-        ssim: s.ssim,
-        inputPsnr: s.inputPsnr,
-      })),
-      loss: log,
-    };
-    await writeJsonAtomic(evalPath, row);
+    const row = done!.result;
     rows.push(row);
-    ctx.progress(
-      `  ${variant}: PSNR ${summary.meanPsnr.toFixed(2)} dB (input ${
-        summary.meanInputPsnr.toFixed(2)
-      }), SSIM ${summary.meanSsim.toFixed(4)}`,
-    );
-    model.dispose();
+    if (done!.cached) ctx.progress(`${tag}: done earlier (${evalPath})`);
+    else {
+      ctx.progress(
+        `  ${variant}: PSNR ${row.summary.meanPsnr.toFixed(2)} dB (input ${
+          row.summary.meanInputPsnr.toFixed(2)
+        }), SSIM ${row.summary.meanSsim.toFixed(4)}`,
+      );
+    }
   }
-  const out = {
+  const out: Ablations = {
     description:
       "Ablations of svrnn-small, every variant trained with the same budget and evaluated on the test split",
     data: describeSource(src),
-    recipe: cfg,
+    recipe: { ...cfg },
     backend: describeBackend(info),
     provenance: prov,
     variants: rows,

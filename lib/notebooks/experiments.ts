@@ -2,20 +2,22 @@
  * Small experiments a notebook runs live (Deno-only): train a registered model, with
  * config overrides, for a few steps on a synthetic benchmark with the kit's trainer
  * (lib/train), then evaluate it on the test split (lib/eval) — the same procedure as
- * `deno task ablate` for one variant, at a budget a reader can wait for; progress lines
+ * `deno task ablate` for one variant (lib/study/train_eval.ts), at a budget a reader can
+ * wait for; progress lines
  * while it trains; side-by-side comparisons of models on one image.
  */
 import * as tf from "@tensorflow/tfjs";
-import { createModel, listModels } from "../models/registry.ts";
+import { listModels } from "../models/registry.ts";
 import type { DeblurModel } from "../models/model.ts";
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from "../train/config.ts";
-import { type LogRecord, train } from "../train/trainer.ts";
-import { makeTrainData } from "../train/data.ts";
+import type { LogRecord } from "../train/trainer.ts";
+import { trainThenEvaluate } from "../study/train_eval.ts";
+import { ablationPerImage } from "../records/formats.ts";
 import type { GoProBlur } from "../data/gopro.ts";
 import { DEFAULT_QUICK_BENCHMARK } from "../data/benchmark.ts";
-import { type EvalSummary, evaluate, type ImageScore } from "../eval/evaluate.ts";
+import type { EvalSummary, ImageScore } from "../eval/evaluate.ts";
 import { type Figure, lineFigure } from "../viz/figure.ts";
-import { type AblationVariant, datasetPairs, evalPairs } from "./resources.ts";
+import { type AblationVariant, datasetPairs } from "./resources.ts";
 import { clampImage, cropImage, type RgbImage } from "../data/image.ts";
 import { psnr, ssim } from "../eval/metrics.ts";
 import { AUTO_TILE_PIXELS, DEFAULT_TILE, predictTiled, type TileOptions } from "../eval/tiled.ts";
@@ -70,9 +72,10 @@ export function modelChoices(): { name: string; params: number; description: str
 
 /**
  * Trains `cfg.model` (with overrides) from its seeded initial weights, in a temporary run
- * folder that is removed afterwards, then evaluates it on the benchmark's test split.
- * `onLog` sees every training record. With `keepModel`, the trained model is returned
- * (the caller disposes it); otherwise it is disposed.
+ * folder that is removed afterwards, then evaluates it on the benchmark's test split: the
+ * procedure of `deno task ablate` and the studies (lib/study/train_eval.ts). `onLog` sees
+ * every training record. With `keepModel`, the trained model is returned (the caller
+ * disposes it); otherwise it is disposed.
  */
 export async function trainAndEvaluate(
   cfg: ExperimentConfig,
@@ -80,7 +83,6 @@ export async function trainAndEvaluate(
 ): Promise<ExperimentResult & { trained?: DeblurModel }> {
   const overrides = { ...(cfg.overrides ?? {}) };
   const seed = cfg.seed ?? 0;
-  const model = createModel(cfg.model, { seed, ...overrides });
   const benchmark = cfg.benchmark ?? DEFAULT_QUICK_BENCHMARK.name;
   const blur = cfg.blur ?? "blur_gamma";
   const trainRefs = await datasetPairs({ benchmark, blur }, "train");
@@ -97,56 +99,32 @@ export async function trainAndEvaluate(
     valEvery: 0,
     checkpointEvery: 0,
   };
-  const dir = await Deno.makeTempDir({ prefix: "svrnn-experiment-" });
-  try {
-    const data = await makeTrainData({
-      train: trainRefs,
-      validation: [],
-      batchSize: recipe.batchSize,
-      patchSize: recipe.patchSize,
-      seed,
-      valCrop: 256,
-    });
-    const loss: { step: number; loss: number }[] = [];
-    const t0 = performance.now();
-    const result = await train({
-      config: recipe,
-      model,
-      data,
-      outDir: dir,
-      resume: false,
-      onLog: (r, total) => {
-        if (r.kind === "train" && r.loss !== undefined) loss.push({ step: r.step, loss: r.loss });
-        opts.onLog?.(r, total);
-      },
-    });
-    const trainSec = (performance.now() - t0) / 1000;
-    if (result.status !== "done") throw new Error(`${cfg.model}: ${result.message}`);
-    const { perImage, summary } = await evaluate(model, evalPairs(testRefs));
-    const out: ExperimentResult & { trained?: DeblurModel } = {
-      label: cfg.label ?? experimentLabel(cfg.model, overrides),
-      model: cfg.model,
-      overrides,
-      params: model.paramCount(),
-      steps: recipe.steps,
-      patches: recipe.steps * recipe.batchSize,
-      trainSec,
-      loss,
-      summary,
-      perImage,
-      recipe,
-      data:
-        `${benchmark} (${blur}): ${trainRefs.length} training pairs, ${testRefs.length} test pairs`,
-    };
-    if (opts.keepModel) out.trained = model;
-    else model.dispose();
-    return out;
-  } catch (e) {
-    model.dispose();
-    throw e;
-  } finally {
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
-  }
+  // Without stopAt a run always finishes: never null.
+  const r = (await trainThenEvaluate({
+    recipe,
+    overrides,
+    train: trainRefs,
+    test: testRefs,
+    runDir: null,
+    onLog: opts.onLog,
+    keepModel: opts.keepModel,
+  }))!;
+  return {
+    label: cfg.label ?? experimentLabel(cfg.model, overrides),
+    model: cfg.model,
+    overrides,
+    params: r.params,
+    steps: recipe.steps,
+    patches: recipe.steps * recipe.batchSize,
+    trainSec: r.trainSec,
+    loss: r.loss,
+    summary: r.summary,
+    perImage: r.perImage,
+    recipe,
+    data:
+      `${benchmark} (${blur}): ${trainRefs.length} training pairs, ${testRefs.length} test pairs`,
+    ...(r.model ? { trained: r.model } : {}),
+  };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -294,12 +272,7 @@ export function experimentAsVariant(r: ExperimentResult): AblationVariant {
     patches: r.patches,
     trainSec: r.trainSec,
     summary: { ...r.summary },
-    perImage: r.perImage.map((p) => ({
-      name: p.name,
-      psnr: p.psnr,
-      ssim: p.ssim,
-      inputPsnr: p.inputPsnr,
-    })),
+    perImage: ablationPerImage(r.perImage),
     loss: r.loss,
   };
 }

@@ -1,7 +1,8 @@
 /**
  * The study procedure (Deno-only): make a run's controlled benchmark, train the variant with
- * the study's budget, evaluate it on the test split, keep the result. One run at a time;
- * `deno task study` (lib/cli/study.ts) and notebook 04 both call `runStudyRun`.
+ * the study's budget and evaluate it on the test split (train_eval.ts, the procedure ablate
+ * and the notebooks use too), keep the result. One run at a time; `deno task study`
+ * (lib/cli/study.ts) calls `runStudyRun`.
  *
  * Where things live:
  *   results/studies/NAME/runs/KEY.json   a finished run (committed: the study's evidence)
@@ -10,14 +11,11 @@
  *   results/studies/NAME.json            the joined study: provenance, runs, claims
  * A run whose result file exists with the same benchmark, budget and variant is not redone.
  */
-import { createModel } from "../models/registry.ts";
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from "../train/config.ts";
-import { type LogRecord, train } from "../train/trainer.ts";
-import { evalPairsOf, makeTrainData } from "../train/data.ts";
-import { evaluate } from "../eval/evaluate.ts";
+import type { LogRecord } from "../train/trainer.ts";
 import { controlledPairs, ensureControlled } from "../data/controlled_io.ts";
-import { exists } from "../data/image_io.ts";
 import { type Provenance, writeJsonAtomic } from "../records/provenance.ts";
+import { cachedResult, readCached, trainThenEvaluate } from "./train_eval.ts";
 import {
   checkStudy,
   gainTable,
@@ -74,15 +72,12 @@ function sameRun(r: RunResult, run: RunSpec, s: Study): boolean {
 }
 
 /** The cached result of a run, or null when it has not run (or ran with other settings). */
-export async function cachedRun(
+export function cachedRun(
   s: Study,
   run: RunSpec,
   root = STUDY_RESULTS,
 ): Promise<RunResult | null> {
-  const path = runResultPath(s.name, run.key, root);
-  if (!(await exists(path))) return null;
-  const r: RunResult = JSON.parse(await Deno.readTextFile(path));
-  return sameRun(r, run, s) ? r : null;
+  return readCached<RunResult>(runResultPath(s.name, run.key, root), (r) => sameRun(r, run, s));
 }
 
 export interface RunOptions {
@@ -107,91 +102,66 @@ export async function runStudyRun(
   run: RunSpec,
   o: RunOptions,
 ): Promise<RunResult | null> {
-  const resultsRoot = o.resultsRoot ?? STUDY_RESULTS;
-  const cached = await cachedRun(s, run, resultsRoot);
-  if (cached) return cached;
-  const { dir, manifest } = await ensureControlled(run.benchmark, {
-    root: o.dataRoot,
-    preferFixtures: o.preferFixtures,
-  });
-  const recipe: TrainConfig = {
-    ...DEFAULT_TRAIN_CONFIG,
-    ...s.budget,
-    model: run.variant.model,
-    seed: run.seed,
-    logEvery: 10,
-    valEvery: 0,
-    checkpointEvery: 100,
-  };
-  const model = createModel(run.variant.model, {
-    ...(run.variant.overrides ?? {}),
-    seed: run.seed,
-  });
-  try {
-    const data = await makeTrainData({
-      train: controlledPairs(dir, manifest, "train"),
-      validation: [],
-      batchSize: recipe.batchSize,
-      patchSize: recipe.patchSize,
-      seed: run.seed,
-      valCrop: run.benchmark.crop,
+  const path = runResultPath(s.name, run.key, o.resultsRoot ?? STUDY_RESULTS);
+  const done = await cachedResult<RunResult>(path, (r) => sameRun(r, run, s), async () => {
+    const { dir, manifest } = await ensureControlled(run.benchmark, {
+      root: o.dataRoot,
+      preferFixtures: o.preferFixtures,
     });
-    const outDir = `${o.runsRoot ?? STUDY_RUNS}/${s.name}/${run.key}`;
-    let finalLoss: number | null = null;
-    const t0 = performance.now();
-    const result = await train({
-      config: recipe,
-      model,
-      data,
-      outDir,
-      stopAt: o.stopAt,
+    const recipe: TrainConfig = {
+      ...DEFAULT_TRAIN_CONFIG,
+      ...s.budget,
+      model: run.variant.model,
+      seed: run.seed,
+      logEvery: 10,
+      valEvery: 0,
+      checkpointEvery: 100,
+    };
+    const r = await trainThenEvaluate({
+      recipe,
+      // The run's seed wins over a seed in the variant's overrides.
+      overrides: { ...(run.variant.overrides ?? {}), seed: run.seed },
+      train: controlledPairs(dir, manifest, "train"),
+      test: controlledPairs(dir, manifest, "test"),
+      runDir: `${o.runsRoot ?? STUDY_RUNS}/${s.name}/${run.key}`,
       metadata: {
         provenance: o.provenance,
         data: `controlled ${run.benchmark.name}`,
         study: s.name,
       },
-      onLog: (r, total) => {
-        if (r.kind === "train" && r.loss !== undefined) finalLoss = r.loss;
-        o.onLog?.(r, total);
-      },
+      stopAt: o.stopAt,
+      onLog: o.onLog,
+      label: run.key,
     });
-    const trainSec = (performance.now() - t0) / 1000;
-    if (result.status !== "done") throw new InputError(`${run.key}: ${result.message}`);
-    if (result.step < recipe.steps) return null;
-    const { perImage, summary } = await evaluate(
-      model,
-      evalPairsOf(controlledPairs(dir, manifest, "test")),
-    );
-    const out: RunResult = {
+    if (r === null) return null;
+    return {
       key: run.key,
       cell: run.cell,
       variant: run.variant.name,
       model: run.variant.model,
       overrides: run.variant.overrides ?? {},
       seed: run.seed,
-      params: model.paramCount(),
+      params: r.params,
       benchmark: run.benchmark,
       budget: s.budget,
-      trainSec: result.resumedFrom > 0
-        ? trainSec * recipe.steps / (recipe.steps - result.resumedFrom)
-        : trainSec,
+      // A resumed run timed only its last steps: scaled to the whole run.
+      trainSec: r.resumedFrom > 0
+        ? r.trainSec * recipe.steps / (recipe.steps - r.resumedFrom)
+        : r.trainSec,
       machine: o.provenance.machine.cpu,
       backend: o.backend,
-      finalLoss,
-      perImage: perImage.map((p) => ({
+      finalLoss: r.lastLoss,
+      perImage: r.perImage.map((p) => ({
         name: p.name,
         psnr: p.psnr,
         inputPsnr: p.inputPsnr,
         ssim: p.ssim,
       })),
-      meanPsnr: summary.meanPsnr,
-      meanInputPsnr: summary.meanInputPsnr,
+      meanPsnr: r.summary.meanPsnr,
+      meanInputPsnr: r.summary.meanInputPsnr,
     };
-    await writeJsonAtomic(runResultPath(s.name, run.key, resultsRoot), out);
-    return out;
-  } finally {
-    model.dispose();
-  }
+  });
+  return done?.result ?? null;
 }
 
 /** The finished runs of a study and the keys still missing. */
