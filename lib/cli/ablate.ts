@@ -137,9 +137,12 @@ async function main(ctx: Context) {
     const tag = `[${i + 1}/${variants.length}] ${variant}`;
     const recipe = { ...cfg, model: variant };
     const config = modelConfig(variant, { seed: cfg.seed });
+    // Both recipes through withRecipeDefaults: it puts `loss` first, and the comparison is of
+    // their JSON, so a stored recipe compared with a fresh one never matched.
     const fresh = (done: AblationVariant) =>
       done.benchmark === name && done.evalImages === testRefs.length &&
-      same(withRecipeDefaults(done.recipe ?? {}), recipe) && same(done.config, config);
+      same(withRecipeDefaults(done.recipe ?? {}), withRecipeDefaults(recipe)) &&
+      same(done.config, config);
     const done = await cachedResult(evalPath, fresh, async (): Promise<AblationVariant> => {
       ctx.progress(
         `${tag}: ${modelParamCount(variant, { seed: cfg.seed })} parameters, ${cfg.steps} steps`,
