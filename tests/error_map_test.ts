@@ -1,0 +1,56 @@
+/** lib/analysis/error_map.ts: the error-change map's sign and the sharpen/smooth verdict. */
+import assert from "node:assert/strict";
+import type { RgbImage } from "../lib/data/image.ts";
+import { errorChangeMap, errorSummary, laplacianEnergy } from "../lib/analysis/error_map.ts";
+
+/** A seeded texture: detail at every scale, so blur lowers its Laplacian energy. */
+function texture(w: number, h: number): RgbImage {
+  let s = 12345;
+  const rnd = () => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648;
+  const data = new Float32Array(w * h * 3);
+  for (let i = 0; i < data.length; i++) data[i] = rnd();
+  return { width: w, height: h, data };
+}
+
+/** Horizontal box blur of odd length, clamped at the borders. */
+function boxBlur(img: RgbImage, len: number): RgbImage {
+  const { width: W, height: H } = img;
+  const out = new Float32Array(img.data.length);
+  const r = (len - 1) / 2;
+  for (let y = 0; y < H; y++) {
+    for (let x = 0; x < W; x++) {
+      for (let c = 0; c < 3; c++) {
+        let s = 0;
+        for (let d = -r; d <= r; d++) {
+          s += img.data[(y * W + Math.min(W - 1, Math.max(0, x + d))) * 3 + c];
+        }
+        out[(y * W + x) * 3 + c] = s / len;
+      }
+    }
+  }
+  return { width: W, height: H, data: out };
+}
+
+Deno.test("error map: positive where the output is closer to sharp, and the sharpness verdicts", () => {
+  const sharp = texture(32, 24);
+  const blurred = boxBlur(sharp, 5);
+  const smoother = boxBlur(sharp, 11);
+  assert.ok(laplacianEnergy(blurred) < laplacianEnergy(sharp));
+
+  const perfect = errorSummary(blurred, sharp, sharp);
+  assert.equal(perfect.verdict, "sharpens");
+  assert.equal(perfect.outputSharpness, 1);
+  assert.ok(perfect.improvedShare > 0.9 && perfect.worsenedShare === 0);
+  assert.ok(errorChangeMap(blurred, sharp, sharp).every((v) => v >= 0));
+
+  const same = errorSummary(blurred, blurred, sharp);
+  assert.equal(same.verdict, "about as sharp as its input");
+  assert.equal(same.improvedShare, 0);
+
+  const smooth = errorSummary(blurred, smoother, sharp);
+  assert.equal(smooth.verdict, "smooths");
+  assert.ok(smooth.outputSharpness < smooth.inputSharpness);
+  assert.ok(smooth.worsenedShare > smooth.improvedShare);
+
+  assert.throws(() => errorChangeMap(blurred, texture(8, 8), sharp), /sizes differ/);
+});
