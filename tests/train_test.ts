@@ -394,7 +394,7 @@ Deno.test("train: no tensor leaks across steps", async () => {
   await Deno.remove(dir, { recursive: true });
 });
 
-Deno.test("recipe: the L2 loss is EuclideanLoss, sum(d^2) / 2 / batch; the L1 loss sum(|d|) / batch", async () => {
+Deno.test("recipe: the L2 loss is EuclideanLoss, sum(d^2) / 2 / batch; the L1 loss sum(|d|) / batch; the PSNR loss minus the mean per-patch PSNR", async () => {
   await initBackend("cpu");
   const model = createModel("svrnn-small", { genWidth: 2, rnnChannels: 2, e1Channels: 2 });
   const x = tf.randomUniform([2, 8, 8, 3], 0, 1, "float32", 3) as tf.Tensor4D;
@@ -404,11 +404,14 @@ Deno.test("recipe: the L2 loss is EuclideanLoss, sum(d^2) / 2 / batch; the L1 lo
   o.dispose();
   const gt = await y.data();
   let l1 = 0, l2 = 0;
+  const perPatch = [0, 0];
   for (let i = 0; i < out.length; i++) {
     l1 += Math.abs(out[i] - gt[i]);
     l2 += (out[i] - gt[i]) ** 2;
+    perPatch[Math.floor(i / (out.length / 2))] += (out[i] - gt[i]) ** 2 / (out.length / 2);
   }
-  const got = async (loss?: "l1" | "l2") => {
+  const meanPsnr = perPatch.reduce((a, m) => a + 10 * Math.log10(1 / m), 0) / 2;
+  const got = async (loss?: "l1" | "l2" | "psnr") => {
     const t = modelLoss(model, x, y, loss);
     const v = (await t.data())[0];
     t.dispose();
@@ -417,6 +420,7 @@ Deno.test("recipe: the L2 loss is EuclideanLoss, sum(d^2) / 2 / batch; the L1 lo
   assert.ok(Math.abs(await got() - l2 / 2 / 2) < 1e-4 * l2);
   assert.ok(Math.abs(await got("l2") - l2 / 2 / 2) < 1e-4 * l2);
   assert.ok(Math.abs(await got("l1") - l1 / 2) < 1e-4 * l1);
+  assert.ok(Math.abs(await got("psnr") + meanPsnr) < 1e-4 * meanPsnr, "psnr loss");
   tf.dispose([x, y]);
   model.dispose();
 });

@@ -11,11 +11,18 @@ import type { PixelLoss, TrainConfig } from "./config.ts";
 import type { RecipeAdam } from "./adam.ts";
 
 /**
- * SVRNN's L2 loss, sum((out - gt)^2) / 2 / batch (solver.prototxt's EuclideanLoss), or
- * its L1 counterpart sum(|out - gt|) / batch. For a multi-scale model, Nah et al.'s loss:
+ * SVRNN's L2 loss, sum((out - gt)^2) / 2 / batch (solver.prototxt's EuclideanLoss), its
+ * L1 counterpart sum(|out - gt|) / batch, or the PSNR loss: the mean over the patches of
+ * 10 log10(MSE), minus the mean per-patch PSNR. L2 spends its effort where the errors are
+ * large; the PSNR loss weights every patch alike in decibels, as the mean-PSNR metric does,
+ * so nearly sharp patches (a small blurred object, a short kernel) are not sacrificed to
+ * the blurriest ones. For a multi-scale model, Nah et al.'s loss:
  * the mean over the K scales of the same term, each scale against the sharp image
  * downscaled the way the model downscales its input.
  */
+/** Added to each patch's MSE in the PSNR loss: caps a perfect patch at 100 dB. */
+const PSNR_EPS = 1e-10;
+
 export function modelLoss(
   model: DeblurModel,
   blurry: tf.Tensor4D,
@@ -25,8 +32,11 @@ export function modelLoss(
   return tf.tidy(() => {
     const n = blurry.shape[0];
     const term = (out: tf.Tensor4D, gt: tf.Tensor4D) =>
-      (loss === "l1"
-        ? tf.div(tf.sum(tf.abs(tf.sub(out, gt))), n)
+      (loss === "l1" ? tf.div(tf.sum(tf.abs(tf.sub(out, gt))), n) : loss === "psnr"
+        ? tf.mul(
+          10 / Math.LN10,
+          tf.mean(tf.log(tf.add(tf.mean(tf.squaredDifference(out, gt), [1, 2, 3]), PSNR_EPS))),
+        )
         : tf.div(tf.sum(tf.squaredDifference(out, gt)), 2 * n)) as tf.Scalar;
     if (!isMultiScale(model)) return term(model.forward(blurry), sharp);
     const outs = model.predictScales(blurry);
