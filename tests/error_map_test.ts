@@ -54,3 +54,13 @@ Deno.test("error map: positive where the output is closer to sharp, and the shar
 
   assert.throws(() => errorChangeMap(blurred, texture(8, 8), sharp), /sizes differ/);
 });
+
+Deno.test("error view: four panels and a sentence whose verdict is the summary's", async () => {
+  const { errorView } = await import("../lib/notebooks/error_views.ts");
+  const sharp = texture(16, 16);
+  const blurred = boxBlur(sharp, 5);
+  const v = errorView(blurred, boxBlur(sharp, 9), sharp, { model: "m" });
+  assert.equal(v.images.length, 4);
+  assert.equal(v.images[3].image.width, 16);
+  assert.match(v.sentence, /^m brings \d+% of the pixels closer .* it smooths\.$/);
+});

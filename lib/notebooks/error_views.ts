@@ -1,0 +1,47 @@
+/**
+ * The error map a notebook shows beside a before/after pair: where the model brought the
+ * image closer to the sharp reference (blue) and where it moved it away (red), and in
+ * words whether it sharpened or smoothed (lib/analysis/error_map.ts). A PSNR gain can come
+ * from smoothing; this figure tells the two apart.
+ */
+import type { RgbImage } from "../data/image.ts";
+import { errorChangeMap, errorSummary } from "../analysis/error_map.ts";
+import { colormapImage } from "../viz/colormap.ts";
+import type { LabelledImage } from "../viz/image.ts";
+
+export interface ErrorView {
+  /** blurry input, model output, sharp reference, error-change map. */
+  images: LabelledImage[];
+  /** One sentence with the shares of pixels improved and worsened and the sharpness. */
+  sentence: string;
+}
+
+/** Builds the four panels and the sentence; the map's colour range is +-`range` (stored units). */
+export function errorView(
+  input: RgbImage,
+  output: RgbImage,
+  sharp: RgbImage,
+  opts: { model?: string; range?: number } = {},
+): ErrorView {
+  const change = errorChangeMap(input, output, sharp);
+  const r = opts.range ?? 0.05;
+  const map = colormapImage(change, sharp.width, sharp.height, {
+    scale: "RdBu",
+    range: [-r, r],
+  });
+  const s = errorSummary(input, output, sharp);
+  const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
+  const model = opts.model ?? "the model";
+  return {
+    images: [
+      { image: input, label: "blurry input" },
+      { image: output, label: `${model} output` },
+      { image: sharp, label: "sharp reference" },
+      { image: map, label: `error change (blue: closer to sharp, red: further; ±${r})` },
+    ],
+    sentence: `${model} brings ${pct(s.improvedShare)} of the pixels closer to the sharp ` +
+      `image and moves ${pct(s.worsenedShare)} further away (by more than 1/255); its fine ` +
+      `detail (Laplacian energy) is ${s.outputSharpness.toFixed(2)} of the sharp image's, ` +
+      `against ${s.inputSharpness.toFixed(2)} for the input: it ${s.verdict}.`,
+  };
+}
