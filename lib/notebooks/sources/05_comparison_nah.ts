@@ -25,6 +25,7 @@
 // time per 1280x720 image with the backend named, and the training budget.
 
 // %%
+import { errorView } from "#lib/notebooks/error_views.ts";
 import { createModel, modelParamCount } from "#lib/models/registry.ts";
 import type { DeblurModel } from "#lib/models/model.ts";
 import { reportedResults, reportedTableRows } from "#lib/eval/reported.ts";
@@ -471,7 +472,11 @@ if (!GOPRO) {
 // ## 6. Side by side
 //
 // One test image through both models, whole and as a detail crop (the window with the
-// most detail in the sharp image, enlarged 2x without smoothing).
+// most detail in the sharp image, enlarged 2x without smoothing), then each model's error
+// map: per pixel, how much closer to the sharp image its output is than the input (blue)
+// or how much further (red). A PSNR gain can come from averaging away ghosting rather than
+// from deconvolving; the sentence under each map says which of the two the model does, from
+// the detail (Laplacian) energy of its output against the input's and the sharp image's.
 
 // %%
 const showName = quick(DEFAULT_BENCHMARK.name, DEFAULT_QUICK_BENCHMARK.name);
@@ -500,6 +505,11 @@ if (loaded.length === 0) {
     })),
     { title: `Detail ${CROP}x${CROP} at (${w.x}, ${w.y}), enlarged 2x (scores: whole image)` },
   );
+  for (const c of all.slice(1, 1 + loaded.length)) {
+    const v = errorView(blur, c.image, sharp, { model: c.label });
+    await showImages(v.images, { title: `Where ${c.label} helps and where it hurts`, maxWidth: 240 });
+    await showMarkdown(v.sentence);
+  }
 }
 
 // %%
