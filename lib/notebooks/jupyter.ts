@@ -287,37 +287,70 @@ export async function ensureJupyter(opts: SetupOptions = {}): Promise<JupyterSet
 }
 
 export interface LabSetup extends JupyterSetup {
-  /** The `jupyter` launcher of the .venv holding JupyterLab. */
+  /** The `jupyter` launcher to run. */
   jupyter: string;
+  /** "lab" (JupyterLab, from .venv) or "notebook" (the classic Notebook, from Debian). */
+  app: "lab" | "notebook";
 }
 
+/** Debian's classic Notebook: installs in seconds, where pip's JupyterLab takes minutes. */
+const APT_NOTEBOOK = ["jupyter-notebook", "python3-notebook"];
+
 /**
- * Ensures JupyterLab (and plotly's JupyterLab renderer, for interactive figures) in
- * `<repo>/.venv`, installing them with pip on first use, and the kernelspec.
+ * Finds or installs a notebook server and writes the kernelspec. In order: JupyterLab in
+ * `<repo>/.venv` when it is there; with `prefer: "lab"`, pip installs it (minutes: the
+ * first `deno task lab` once took 12 here); otherwise Debian's classic Notebook, already
+ * installed or apt-installed in seconds (its RequireJS pages draw the figures: the plotly
+ * loader falls back to window.Plotly), and pip's JupyterLab only when apt cannot be used.
  */
-export async function ensureLab(opts: SetupOptions = {}): Promise<LabSetup> {
+export async function ensureLab(
+  opts: SetupOptions & { prefer?: "lab" | "notebook" } = {},
+): Promise<LabSetup> {
   const root = opts.root ?? repoRoot();
   const progress = opts.progress ?? (() => {});
   const jupyterPath = await writeKernelSpec(root);
   const bin = Deno.build.os === "windows" ? `${root}/.venv/Scripts` : `${root}/.venv/bin`;
   const py = venvPython(root);
-  const ready = await exists(py) && await hasModules(py, ["jupyterlab", "plotly"]);
-  if (!ready) {
-    if (opts.install === false) {
-      throw new JupyterSetupError(
-        "JupyterLab is not installed in .venv (run without --no-install)",
-      );
-    }
-    await pipInstall(root, ["jupyterlab", "plotly"], progress);
-  }
-  return {
+  const base = { jupyterPath, kernelName: KERNEL_NAME, env: jupyterEnv(jupyterPath) };
+  const lab = (source: JupyterSetup["source"]): LabSetup => ({
+    ...base,
     python: py,
-    source: "venv",
-    jupyterPath,
-    kernelName: KERNEL_NAME,
-    env: jupyterEnv(jupyterPath),
+    source,
     jupyter: `${bin}/jupyter`,
-  };
+    app: "lab",
+  });
+  const classic = (source: JupyterSetup["source"]): LabSetup => ({
+    ...base,
+    python: "/usr/bin/python3",
+    source,
+    jupyter: "/usr/bin/jupyter",
+    app: "notebook",
+  });
+  if (await exists(py) && await hasModules(py, ["jupyterlab", "plotly"])) return lab("venv");
+  const systemNotebook = () => hasModules("/usr/bin/python3", ["notebook"]);
+  if (opts.prefer !== "lab") {
+    if (await systemNotebook()) return classic("system");
+    if (opts.install !== false && await aptUsable()) {
+      progress(`installing Debian's Jupyter Notebook: apt-get install ${APT_NOTEBOOK.join(" ")}`);
+      const env = { DEBIAN_FRONTEND: "noninteractive" };
+      let r = await run("apt-get", ["install", "-y", "-qq", ...APT_NOTEBOOK], { env });
+      if (!r.ok) {
+        progress("apt-get install failed; running apt-get update and retrying");
+        await run("apt-get", ["update", "-qq"]);
+        r = await run("apt-get", ["install", "-y", "-qq", ...APT_NOTEBOOK], { env });
+      }
+      if (r.ok && await systemNotebook()) return classic("apt");
+      progress(`apt-get could not install the Notebook (${lastLine(r.stderr || r.stdout)})`);
+    }
+  }
+  if (opts.install === false) {
+    throw new JupyterSetupError(
+      "no notebook server: neither JupyterLab in .venv nor Debian's Notebook " +
+        `(apt-get install ${APT_NOTEBOOK.join(" ")}); run without --no-install`,
+    );
+  }
+  await pipInstall(root, ["jupyterlab", "plotly"], progress);
+  return lab("pip");
 }
 
 export interface CellReport {
