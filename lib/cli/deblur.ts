@@ -3,6 +3,7 @@
  * shipped svrnn-small (or --model / --checkpoint), tiling large images.
  */
 import { type CommandSpec, type Context, InputError, runCommand } from "./common.ts";
+import { SHIPPED_MODELS } from "../records/paths.ts";
 import { describeBackend } from "../backends/select.ts";
 import { exists, isDir, readImage, writeImage } from "../data/image_io.ts";
 import { clampImage } from "../data/image.ts";
@@ -20,10 +21,25 @@ export const DEBLUR_SPEC: CommandSpec = {
   details: `IN and OUT are both files or both folders; the output format follows OUT's extension
 (.png or .jpg) for a file, and is PNG for a folder. Without --model or --checkpoint the
 shipped results/checkpoints/svrnn-small.safetensors is used.
+shipped models (--checkpoint FILE):
+${shippedList()}
 examples:
   deno task deblur data/fixtures/clock_motion.png sharp.png
   deno task deblur photos/ deblurred/ --tile 512`,
 };
+
+function shippedList(): string {
+  const there = (f: string) => {
+    try {
+      return Deno.statSync(f).isFile;
+    } catch {
+      return false;
+    }
+  };
+  return SHIPPED_MODELS.map((m) =>
+    `  ${m.file}${there(m.file) ? "" : " (not released yet)"}\n    ${m.model}, ${m.purpose}`
+  ).join("\n");
+}
 
 const IMAGE = /\.(png|jpe?g)$/i;
 

@@ -52,3 +52,36 @@ export const SHIPPED_CHECKPOINTS = "results/checkpoints";
 export function shippedCheckpointFile(name: string): string {
   return `${SHIPPED_CHECKPOINTS}/${name}.safetensors`;
 }
+
+/** A released checkpoint: the file, the registered architecture, and what it is for. */
+export interface ShippedModel {
+  file: string;
+  model: string;
+  /** What it was trained on, and what it does on that regime (measured, see its eval JSON). */
+  purpose: string;
+}
+
+/**
+ * The released checkpoints, each with an honest line on what it does: the GoPro-like
+ * models lower the error mostly by smoothing at the budget a CPU gives (README, Results);
+ * the controlled model is trained on the controlled mix (docs/studies.md).
+ */
+export const SHIPPED_MODELS: readonly ShippedModel[] = [
+  {
+    file: shippedCheckpointFile("svrnn-small"),
+    model: "svrnn-small",
+    purpose: "synthetic GoPro-like blur (synth-v2); it lowers the error there mostly by " +
+      "smoothing, and rarely helps on other photos and blur (results/eval/svrnn-small.json)",
+  },
+  {
+    file: shippedCheckpointFile("nah-small"),
+    model: "nah-small",
+    purpose: "the same data and budget as svrnn-small, Nah et al.'s architecture: the comparison",
+  },
+  {
+    file: shippedCheckpointFile("svrnn-small-controlled"),
+    model: "svrnn-small",
+    purpose: "the controlled mix (box, exponential and shake kernels of 3-33 px at any angle, " +
+      "every layout): blind deblurring of that regime",
+  },
+];
