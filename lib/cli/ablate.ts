@@ -9,23 +9,28 @@ import {
   backendArg,
   type CommandSpec,
   type Context,
+  reportError,
   runCommand,
   UsageError,
 } from "./common.ts";
 import { describeBackend, initBackend } from "../backends/select.ts";
 import { listModels, MODEL_NAMES, modelConfig, modelParamCount } from "../models/registry.ts";
 import { ABLATION_VARIANTS } from "../models/variants.ts";
-import {
-  DEFAULT_TRAIN_CONFIG,
-  PIXEL_LOSSES,
-  type TrainConfig,
-  withRecipeDefaults,
-} from "../train/config.ts";
+import { withRecipeDefaults } from "../train/config.ts";
+import { ABLATION_RECIPE, readRecipe, recipeConfig } from "../train/recipe.ts";
+import { trainConfigArgs, trainOptions } from "./train_args.ts";
 import { describeSource, listPairs } from "../train/data.ts";
 import { pairsOf, sourceFromArgs } from "./data_args.ts";
 import { provenance, writeJsonAtomic } from "../records/provenance.ts";
 import { ablationPerImage, type Ablations, type AblationVariant } from "../records/formats.ts";
 import { cachedResult, trainThenEvaluate } from "../study/train_eval.ts";
+
+/** The budget of every variant: recipes/ablation.json (a bad file: one line, exit code 2). */
+const BUDGET = recipeConfig(
+  await readRecipe(ABLATION_RECIPE.name, [], ABLATION_RECIPE.url).catch((e) =>
+    Deno.exit(reportError("ablate", e, false))
+  ),
+);
 
 export const ABLATE_SPEC: CommandSpec = {
   name: "ablate",
@@ -51,32 +56,11 @@ export const ABLATE_SPEC: CommandSpec = {
       default: "blur_gamma",
       description: "blur_gamma or blur",
     },
-    steps: {
-      type: "string",
-      valueName: "N",
-      default: "2000",
-      description: "training steps per variant",
-    },
-    batch: { type: "string", valueName: "N", default: "8", description: "patches per step" },
-    patch: { type: "string", valueName: "N", default: "64", description: "patch side" },
-    lr: {
-      type: "string",
-      valueName: "X",
-      default: "3e-4",
-      description: "base learning rate (poly^2 decay)",
-    },
-    loss: {
-      type: "string",
-      valueName: "NAME",
-      default: DEFAULT_TRAIN_CONFIG.loss,
-      description: `pixel loss: ${PIXEL_LOSSES.join(" or ")}`,
-    },
-    seed: {
-      type: "string",
-      valueName: "N",
-      default: "0",
-      description: "seed of init and sampling",
-    },
+    ...trainOptions(
+      ["steps", "batchSize", "patchSize", "learningRate", "loss", "seed"],
+      BUDGET,
+      { steps: "training steps per variant", learningRate: "base learning rate (poly^2 decay)" },
+    ),
     "eval-images": {
       type: "string",
       valueName: "N",
@@ -98,7 +82,9 @@ export const ABLATE_SPEC: CommandSpec = {
     backend: { ...BACKEND_OPTION, default: "wasm" },
   },
   details: `Every variant sees the same batches (same seed) for the same number of steps; the table
-reports test PSNR/SSIM, parameters and training wall time. Quick check:
+reports test PSNR/SSIM, parameters and training wall time. The budget, the defaults above and the
+fields without an option here (Adam, decay, clip, intervals), is ${ABLATION_RECIPE.name}.
+Quick check:
   deno task ablate --benchmark synth-v2-quick --steps 5 --batch 2 --patch 32 --eval-images 2 --out /tmp/a.json`,
 };
 
@@ -111,18 +97,7 @@ async function main(ctx: Context) {
   // ablate has only --benchmark and --blur of the data options: always a benchmark source.
   const src = sourceFromArgs(ctx);
   const name = ctx.str("benchmark")!;
-  const cfg: TrainConfig = {
-    ...DEFAULT_TRAIN_CONFIG,
-    steps: ctx.int("steps", 2000, 1),
-    batchSize: ctx.int("batch", 8, 1),
-    patchSize: ctx.int("patch", 64, 8),
-    learningRate: ctx.num("lr", 3e-4, 0),
-    loss: ctx.choice("loss", PIXEL_LOSSES, DEFAULT_TRAIN_CONFIG.loss),
-    seed: ctx.int("seed", 0, 0),
-    logEvery: 10,
-    valEvery: 0,
-    checkpointEvery: 100,
-  };
+  const cfg = trainConfigArgs(ctx, BUDGET);
   const runsDir = ctx.str("runs")!;
   const trainPairs = await pairsOf(src, "train");
   const testRefs = (await listPairs(src, "test")).slice(0, ctx.int("eval-images", 88, 1));

@@ -56,6 +56,13 @@ export interface CommandSpec {
 
 export interface Context {
   values: Record<string, string | boolean | string[] | undefined>;
+  /** The options given on the command line (the rest of `values` are defaults or filled). */
+  given: ReadonlySet<string>;
+  /**
+   * Sets an option the command line did not give (from a recipe file, say); its errors then
+   * name `where` (e.g. "recipes/a.json: valImages") instead of the option.
+   */
+  fill(name: string, value: string, where: string): void;
   positionals: string[];
   json: boolean;
   debug: boolean;
@@ -194,6 +201,8 @@ export function parseCommandLine(spec: CommandSpec, args: string[]): Context {
     throw new UsageError(`${msg} (see --help)`);
   }
   const values = parsed.values as Context["values"];
+  const given = new Set(Object.keys(values).filter((k) => values[k] !== undefined));
+  const where: Record<string, string> = {};
   for (const [k, o] of Object.entries(options)) {
     if (values[k] === undefined && o.default !== undefined) values[k] = o.default;
   }
@@ -203,15 +212,22 @@ export function parseCommandLine(spec: CommandSpec, args: string[]): Context {
     const v = values[name];
     return typeof v === "string" ? v : undefined;
   };
+  const label = (name: string) => where[name] ?? `--${name}`;
   const range = (name: string, v: number, min: number, max: number) => {
     if (v < min || v > max) {
       const want = max === Infinity ? `at least ${min}` : `in ${min}..${max}`;
-      throw new UsageError(`--${name} must be ${want}, got ${v}`);
+      throw new UsageError(`${label(name)} must be ${want}, got ${v}`);
     }
     return v;
   };
   const ctx: Context = {
     values,
+    given,
+    fill: (name, value, from) => {
+      if (given.has(name)) return;
+      values[name] = value;
+      where[name] = from;
+    },
     positionals,
     json,
     debug,
@@ -230,7 +246,7 @@ export function parseCommandLine(spec: CommandSpec, args: string[]): Context {
       const s = str(name);
       if (s === undefined) return fallback;
       if (!/^[+-]?\d+$/.test(s.trim())) {
-        throw new UsageError(`--${name} must be an integer, got "${s}"`);
+        throw new UsageError(`${label(name)} must be an integer, got "${s}"`);
       }
       return range(name, Number(s), min, max);
     }) as Context["int"],
@@ -240,7 +256,7 @@ export function parseCommandLine(spec: CommandSpec, args: string[]): Context {
       if (s === undefined) return fallback;
       const v = Number(s);
       if (s.trim() === "" || !Number.isFinite(v)) {
-        throw new UsageError(`--${name} must be a number, got "${s}"`);
+        throw new UsageError(`${label(name)} must be a number, got "${s}"`);
       }
       return range(name, v, min, max);
     }) as Context["num"],
@@ -248,7 +264,7 @@ export function parseCommandLine(spec: CommandSpec, args: string[]): Context {
       const s = str(name);
       if (s === undefined) return fallback;
       if (!choices.includes(s as T)) {
-        throw new UsageError(`--${name} must be one of ${choices.join(", ")}, got "${s}"`);
+        throw new UsageError(`${label(name)} must be one of ${choices.join(", ")}, got "${s}"`);
       }
       return s as T;
     },

@@ -17,14 +17,20 @@ import {
 import { describeBackend, initBackend } from "../backends/select.ts";
 import { createModel, MODEL_NAMES, modelConfig } from "../models/registry.ts";
 import { inspectCheckpoint, saveCheckpoint } from "../models/checkpoint.ts";
-import { DEFAULT_TRAIN_CONFIG, PIXEL_LOSSES, type TrainConfig } from "../train/config.ts";
+import { DEFAULT_TRAIN_CONFIG, TRAIN_FIELD_NAMES, type TrainConfig } from "../train/config.ts";
+import { readRecipe, type Recipe } from "../train/recipe.ts";
+import {
+  applyRecipe,
+  fieldOrigin,
+  recipeKey,
+  trainConfigArgs,
+  trainOptions,
+} from "./train_args.ts";
 import { inputPsnr, type LogRecord, train, type TrainResult } from "../train/trainer.ts";
 import { describeSource, listPairs, makeTrainData } from "../train/data.ts";
 import { DATA_OPTIONS, pairsOf, sourceFromArgs } from "./data_args.ts";
 import { sha256File } from "../data/image_io.ts";
 import { provenance } from "../records/provenance.ts";
-
-const D = DEFAULT_TRAIN_CONFIG;
 
 export const TRAIN_SPEC: CommandSpec = {
   name: "train",
@@ -33,70 +39,16 @@ export const TRAIN_SPEC: CommandSpec = {
   usage: "",
   positionals: { max: 0 },
   options: {
-    model: { type: "string", valueName: "NAME", default: D.model, description: "registered model" },
+    recipe: {
+      type: "string",
+      valueName: "FILE",
+      description: "take the run's settings from recipe FILE (recipes/*.json); options given " +
+        "beside it override the file's values",
+    },
+    ...trainOptions(["model"]),
     ...DATA_OPTIONS,
     "val-pairs": { type: "string", valueName: "DIR", description: "validate on DIR/{blur,sharp}/" },
-    steps: { type: "string", valueName: "N", default: String(D.steps), description: "total steps" },
-    batch: {
-      type: "string",
-      valueName: "N",
-      default: String(D.batchSize),
-      description: "patches per step",
-    },
-    patch: {
-      type: "string",
-      valueName: "N",
-      default: String(D.patchSize),
-      description: "patch side",
-    },
-    lr: {
-      type: "string",
-      valueName: "X",
-      default: String(D.learningRate),
-      description: "base learning rate",
-    },
-    "lr-power": {
-      type: "string",
-      valueName: "X",
-      default: String(D.lrPower),
-      description: "poly decay power",
-    },
-    "weight-decay": {
-      type: "string",
-      valueName: "X",
-      default: String(D.weightDecay),
-      description: "L2 weight decay",
-    },
-    clip: {
-      type: "string",
-      valueName: "X",
-      default: String(D.clipNorm),
-      description: "global gradient-norm clip (0 = off)",
-    },
-    loss: {
-      type: "string",
-      valueName: "NAME",
-      default: D.loss,
-      description: `pixel loss: ${PIXEL_LOSSES.join(" (the paper's) or ")}`,
-    },
-    seed: {
-      type: "string",
-      valueName: "N",
-      default: String(D.seed),
-      description: "seed of init and sampling",
-    },
-    "log-every": {
-      type: "string",
-      valueName: "N",
-      default: String(D.logEvery),
-      description: "log interval",
-    },
-    "val-every": {
-      type: "string",
-      valueName: "N",
-      default: String(D.valEvery),
-      description: "validation interval (0 = off)",
-    },
+    ...trainOptions(TRAIN_FIELD_NAMES.filter((k) => k !== "model")),
     "val-images": {
       type: "string",
       valueName: "N",
@@ -109,16 +61,11 @@ export const TRAIN_SPEC: CommandSpec = {
       default: "256",
       description: "centre crop of validation images",
     },
-    "checkpoint-every": {
-      type: "string",
-      valueName: "N",
-      default: String(D.checkpointEvery),
-      description: "checkpoint interval",
-    },
     "stop-at": {
       type: "string",
       valueName: "N",
-      description: "stop after step N this run (resume later)",
+      description: "stop after step N of the --steps schedule (resume later; or run a recipe's " +
+        "first N steps as they ran)",
     },
     set: {
       type: "string",
@@ -153,6 +100,10 @@ validation PSNR is printed beside the blurry input's own):
   deno task data benchmark --quick && deno task train --model svrnn-small \\
     --benchmark synth-v2-quick --steps 300 --batch 4 --patch 64 --lr 3e-4 --val-every 100 \\
     --out runs/quick
+the shipped models' runs, as recipe files (recipes/; keys: TrainConfig's fields, among them
+beta1, beta2 and epsilon, which have no option, and the options above in camelCase):
+  OPENBLAS_NUM_THREADS=1 deno task train --recipe recipes/svrnn-small.1.json
+  deno task train --recipe recipes/svrnn-small.1.json --stop-at 100 --out /tmp/check
 examples:
   deno task train --model svrnn-small --steps 2000 --batch 8 --patch 96 --lr 5e-4
   deno task train --model svrnn --gopro ~/GOPRO_Large --gopro-variant blur
@@ -161,29 +112,40 @@ PSNR), OUT/log.jsonl (one JSON record per logged step and per validation). A run
 every --val-every steps and at its last step (--steps).`,
 };
 
-function config(ctx: Context): TrainConfig {
-  const model = ctx.str("model")!;
-  if (!MODEL_NAMES.includes(model)) {
-    throw new UsageError(`unknown model "${model}" (one of ${MODEL_NAMES.join(", ")})`);
+/**
+ * Options a recipe file may set besides TrainConfig's fields, under the camelCase of their
+ * names (val-images: valImages): where the data comes from and where the run goes.
+ */
+export const RECIPE_RUN_OPTIONS = [
+  ...Object.keys(DATA_OPTIONS),
+  "val-pairs",
+  "val-images",
+  "val-crop",
+  "out",
+  "init",
+  "release",
+  "release-weights",
+  "backend",
+];
+
+/** The --recipe file, or undefined. */
+export async function recipeArg(ctx: Context): Promise<Recipe | undefined> {
+  const file = ctx.str("recipe");
+  return file === undefined ? undefined : await readRecipe(file, RECIPE_RUN_OPTIONS.map(recipeKey));
+}
+
+/** The run's TrainConfig: the defaults, the recipe's values over them, the options over those. */
+export function runConfig(ctx: Context, recipe: Recipe | undefined): TrainConfig {
+  const cfg = recipe
+    ? applyRecipe(ctx, recipe, RECIPE_RUN_OPTIONS)
+    : trainConfigArgs(ctx, DEFAULT_TRAIN_CONFIG);
+  if (!MODEL_NAMES.includes(cfg.model)) {
+    const where = fieldOrigin(ctx, "model", recipe);
+    throw new UsageError(
+      `${where === "--model" ? "" : `${where}: `}unknown model "${cfg.model}" ` +
+        `(one of ${MODEL_NAMES.join(", ")})`,
+    );
   }
-  const cfg: TrainConfig = {
-    model,
-    steps: ctx.int("steps", D.steps, 1),
-    batchSize: ctx.int("batch", D.batchSize, 1),
-    patchSize: ctx.int("patch", D.patchSize, 8),
-    learningRate: ctx.num("lr", D.learningRate, 0),
-    lrPower: ctx.num("lr-power", D.lrPower, 0),
-    beta1: D.beta1,
-    beta2: D.beta2,
-    epsilon: D.epsilon,
-    weightDecay: ctx.num("weight-decay", D.weightDecay, 0),
-    clipNorm: ctx.num("clip", D.clipNorm, 0),
-    loss: ctx.choice("loss", PIXEL_LOSSES, D.loss),
-    seed: ctx.int("seed", D.seed, 0),
-    logEvery: ctx.int("log-every", D.logEvery, 1),
-    valEvery: ctx.int("val-every", D.valEvery, 0),
-    checkpointEvery: ctx.int("checkpoint-every", D.checkpointEvery, 0),
-  };
   return cfg;
 }
 
@@ -192,7 +154,7 @@ function config(ctx: Context): TrainConfig {
  * (numbers, booleans, arrays) and as a string otherwise. The model's own validation
  * names unknown keys and bad values.
  */
-function modelOverrides(ctx: Context): Record<string, unknown> {
+function modelOverrides(ctx: Context, model: string): Record<string, unknown> {
   const raw = ctx.values.set;
   const out: Record<string, unknown> = {};
   for (const item of Array.isArray(raw) ? raw : []) {
@@ -207,7 +169,7 @@ function modelOverrides(ctx: Context): Record<string, unknown> {
     }
   }
   try {
-    modelConfig(ctx.str("model")!, out);
+    modelConfig(model, out);
   } catch (e) {
     throw new UsageError(`--set: ${(e as Error).message}`);
   }
@@ -316,8 +278,9 @@ async function initRecord(path: string, metadata: Record<string, string>): Promi
 }
 
 async function main(ctx: Context) {
-  const cfg = config(ctx);
-  const overrides = modelOverrides(ctx);
+  const recipe = await recipeArg(ctx);
+  const cfg = runConfig(ctx, recipe);
+  const overrides = modelOverrides(ctx, cfg.model);
   const src = sourceFromArgs(ctx);
   const backend = backendArg(ctx);
   const out = ctx.str("out") ?? `runs/${cfg.model}`;
@@ -342,7 +305,8 @@ async function main(ctx: Context) {
   const model = createModel(cfg.model, { ...overrides, seed: cfg.seed });
   if (cfg.patchSize % model.multiple !== 0) {
     throw new UsageError(
-      `--patch must be a multiple of ${model.multiple} for ${cfg.model}, got ${cfg.patchSize}`,
+      `${fieldOrigin(ctx, "patchSize", recipe)} must be a multiple of ${model.multiple} for ` +
+        `${cfg.model}, got ${cfg.patchSize}`,
     );
   }
   const data = await makeTrainData({
