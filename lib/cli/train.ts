@@ -32,6 +32,22 @@ import { DATA_OPTIONS, pairsOf, sourceFromArgs } from "./data_args.ts";
 import { sha256File } from "../data/image_io.ts";
 import { provenance } from "../records/provenance.ts";
 
+/**
+ * Options a recipe file may set besides TrainConfig's fields, under the camelCase of their
+ * names (val-images: valImages): where the data comes from and where the run goes.
+ */
+export const RECIPE_RUN_OPTIONS = [
+  ...Object.keys(DATA_OPTIONS),
+  "val-pairs",
+  "val-images",
+  "val-crop",
+  "out",
+  "init",
+  "release",
+  "release-weights",
+  "backend",
+];
+
 export const TRAIN_SPEC: CommandSpec = {
   name: "train",
   summary: "Train a model (SVRNN recipe by default: Adam 1e-4, poly^2, wd 1e-6, clip 5000, " +
@@ -100,8 +116,11 @@ validation PSNR is printed beside the blurry input's own):
   deno task data benchmark --quick && deno task train --model svrnn-small \\
     --benchmark synth-v2-quick --steps 300 --batch 4 --patch 64 --lr 3e-4 --val-every 100 \\
     --out runs/quick
-the shipped models' runs, as recipe files (recipes/; keys: TrainConfig's fields, among them
-beta1, beta2 and epsilon, which have no option, and the options above in camelCase):
+recipe files (recipes/*.json, the shipped models' runs among them): one JSON object with a
+description, optionally a trainingLog, and any of
+  fields (beta1, beta2, epsilon have no option): ${TRAIN_FIELD_NAMES.join(", ")}
+  run keys (options in camelCase): ${RECIPE_RUN_OPTIONS.map(recipeKey).join(", ")}
+for example:
   OPENBLAS_NUM_THREADS=1 deno task train --recipe recipes/svrnn-small.1.json
   deno task train --recipe recipes/svrnn-small.1.json --stop-at 100 --out /tmp/check
 examples:
@@ -111,22 +130,6 @@ outputs: OUT/last.safetensors (weights + Adam state), OUT/best.safetensors (best
 PSNR), OUT/log.jsonl (one JSON record per logged step and per validation). A run validates
 every --val-every steps and at its last step (--steps).`,
 };
-
-/**
- * Options a recipe file may set besides TrainConfig's fields, under the camelCase of their
- * names (val-images: valImages): where the data comes from and where the run goes.
- */
-export const RECIPE_RUN_OPTIONS = [
-  ...Object.keys(DATA_OPTIONS),
-  "val-pairs",
-  "val-images",
-  "val-crop",
-  "out",
-  "init",
-  "release",
-  "release-weights",
-  "backend",
-];
 
 /** The --recipe file, or undefined. */
 export async function recipeArg(ctx: Context): Promise<Recipe | undefined> {
