@@ -14,20 +14,18 @@ import {
   runCommand,
   UsageError,
 } from "./common.ts";
-import { describeBackend, initBackend } from "../backends/select.ts";
 import { provenance } from "../records/provenance.ts";
-import { cellBenchmark, parseShard, shardRuns, studyRuns } from "../study/study.ts";
-import { ensureControlled } from "../data/controlled_io.ts";
+import { parseShard, shardRuns, studyRuns } from "../study/study.ts";
 import {
   cachedRun,
   collectRuns,
   joinStudy,
   listStudies,
   readStudy,
-  runStudyRun,
   STUDY_RESULTS,
   STUDY_RUNS,
 } from "../study/run.ts";
+import { backendFor, runInParallel, runShard } from "../study/parallel.ts";
 import { modelParamCount } from "../models/registry.ts";
 
 export const STUDY_SPEC: CommandSpec = {
@@ -121,47 +119,28 @@ async function main(ctx: Context) {
     const jobs = ctx.int("jobs", 1, 1, 64);
     const backend = backendArg(ctx);
     if (jobs > 1 && ctx.str("shard")) throw new UsageError("--jobs and --shard do not combine");
-    if (jobs > 1) await runJobs(ctx, name, jobs, backend);
-    else {
+    if (jobs > 1) {
+      await runInParallel(file, {
+        jobs,
+        backend,
+        resultsRoot: results,
+        runsRoot,
+        quiet: ctx.quiet,
+        progress: ctx.progress,
+      });
+    } else {
       const shard = ctx.str("shard") ? parseShard(ctx.str("shard")!) : { index: 1, count: 1 };
-      const mine = shardRuns(all, shard);
-      const info = await initBackend(backend);
-      const backendText = describeBackend(info);
-      ctx.progress(`study ${study.name}: ${mine.length} runs on ${backendText}`);
-      for (const [i, run] of mine.entries()) {
-        const tag = `[${i + 1}/${mine.length}] ${run.key}`;
-        if (await cachedRun(study, run, results)) {
-          ctx.progress(`${tag}: done earlier`);
-          continue;
-        }
-        let last = 0;
-        const t0 = performance.now();
-        const r = await runStudyRun(study, run, {
-          resultsRoot: results,
-          runsRoot,
-          provenance: prov,
-          backend: backendText,
-          onLog: (rec, total) => {
-            if (rec.kind !== "train" || performance.now() - last < 15_000) return;
-            last = performance.now();
-            const s = (performance.now() - t0) / 1000;
-            ctx.progress(
-              `${tag}: step ${rec.step}/${total}  loss ${rec.loss!.toPrecision(4)}  ${
-                s.toFixed(0)
-              } s`,
-            );
-          },
-        });
-        if (r) {
-          ctx.progress(
-            `${tag}: ${(r.meanPsnr - r.meanInputPsnr).toFixed(2)} dB over the input (${
-              r.meanInputPsnr.toFixed(2)
-            } -> ${r.meanPsnr.toFixed(2)}), ${(r.trainSec / 60).toFixed(1)} min`,
-          );
-        }
-      }
+      const text = await backendFor(backend);
+      ctx.progress(`study ${study.name}: ${shardRuns(all, shard).length} runs on ${text}`);
+      await runShard(study, shard, {
+        resultsRoot: results,
+        runsRoot,
+        provenance: prov,
+        backend: text,
+        progress: ctx.progress,
+      });
       if (ctx.str("shard")) {
-        return { study: study.name, shard: ctx.str("shard"), runs: mine.length };
+        return { study: study.name, shard: ctx.str("shard"), runs: shardRuns(all, shard).length };
       }
     }
     if (ctx.flag("no-join")) return { study: study.name };
@@ -181,56 +160,6 @@ async function main(ctx: Context) {
     ).join("\n") + `\n(${results}/${study.name}.json)`,
   );
   return joined;
-}
-
-/** `--jobs N`: N child processes, one shard each, pinned to a core each when possible. */
-async function runJobs(ctx: Context, name: string, jobs: number, backend: string) {
-  // every benchmark is made here first, so no two children write the same folder
-  const { study } = await readStudy(name);
-  for (const c of study.cells) {
-    const b = cellBenchmark(study, c);
-    const { reused } = await ensureControlled(b);
-    if (!reused) ctx.progress(`made data/controlled/${b.name}`);
-  }
-  const hasTaskset = await new Deno.Command("taskset", {
-    args: ["--version"],
-    stdout: "null",
-    stderr: "null",
-  })
-    .output().then((o) => o.success, () => false);
-  const cores = navigator.hardwareConcurrency;
-  const script = new URL(import.meta.url).pathname;
-  const children = [];
-  for (let j = 1; j <= jobs; j++) {
-    const args = [
-      "run",
-      "-A",
-      script,
-      name,
-      "--shard",
-      `${j}/${jobs}`,
-      "--no-join",
-      "--backend",
-      backend,
-      "--results",
-      ctx.str("results")!,
-      "--runs",
-      ctx.str("runs")!,
-    ];
-    if (ctx.quiet) args.push("--quiet");
-    const pin = hasTaskset ? ["-c", String((j - 1) % cores), Deno.execPath()] : [];
-    children.push(
-      new Deno.Command(hasTaskset ? "taskset" : Deno.execPath(), {
-        args: [...pin, ...args],
-        env: { OPENBLAS_NUM_THREADS: "1" },
-        stdout: "null",
-        stderr: "inherit",
-      }).spawn(),
-    );
-  }
-  const codes = await Promise.all(children.map((c) => c.status));
-  const failed = codes.filter((c) => !c.success).length;
-  if (failed > 0) throw new UsageError(`${failed} of ${jobs} study processes failed (see above)`);
 }
 
 if (import.meta.main) runCommand(STUDY_SPEC, main);
