@@ -1,7 +1,8 @@
 /**
  * The documentation the repository carries: every relative Markdown link and every citation of
  * a page in docs/ (with its anchor) in lib/, tests/, README.md and docs/ resolves to a file and
- * a heading, and nothing cites notes that exist only outside the repository. The checker
+ * a heading, and nothing cites notes that exist only outside the repository; the README stays a
+ * front page (under 300 lines, linking every docs page). The checker
  * (tests/support/docs_links.ts) is first run on a synthetic tree with known faults, so a
  * checker that finds nothing cannot pass silently.
  */
@@ -135,4 +136,15 @@ Deno.test("docs links: the pages the sources cite exist and are cited", async ()
   ) assert.ok(anchors.has(a), `docs/paper.md#${a}`);
   const gate = (await tree.read("lib/ops/gate_rnn.ts"))!;
   assert.match(gate, /docs\/paper\.md#the-gate-recurrent-operator/);
+});
+
+Deno.test("docs links: the README is a front page: under 300 lines, linking every docs page", async () => {
+  const readme = await Deno.readTextFile(`${ROOT}/README.md`);
+  const lines = readme.split("\n").length - (readme.endsWith("\n") ? 1 : 0);
+  assert.ok(lines < 300, `README.md has ${lines} lines; the detail belongs in docs/`);
+  const pages = [...Deno.readDirSync(`${ROOT}/docs`)].map((e) => e.name)
+    .filter((n) => n.endsWith(".md")).sort();
+  assert.ok(pages.length >= 5, pages.join(", "));
+  const missing = pages.filter((p) => !readme.includes(`](docs/${p})`));
+  assert.deepEqual(missing, [], "docs pages the README's Documentation list does not link");
 });

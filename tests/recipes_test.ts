@@ -1,9 +1,10 @@
 /**
  * Recipe files (recipes/*.json): each parses and checks; each shipped run's recipe agrees with
  * what that run recorded (its log in results/training/, the config and command stored in the
- * released checkpoint) and the README points at it; `--recipe` with an option beside it; the
- * ablation budget is `deno task ablate`'s defaults; and, when the synth-v2 benchmark and
- * OpenBLAS are here, the first steps of svrnn-small.1.json give the logged losses.
+ * released checkpoint) and docs/results.md runs it (the README names it and links there);
+ * `--recipe` with an option beside it; the ablation budget is `deno task ablate`'s defaults;
+ * and, when the synth-v2 benchmark and OpenBLAS are here, the first steps of
+ * svrnn-small.1.json give the logged losses.
  */
 import * as assert from "node:assert/strict";
 import { parseCommandLine } from "#lib/cli/common.ts";
@@ -93,13 +94,24 @@ for (const model of SHIPPED) {
   });
 }
 
-Deno.test("recipes: the README runs the shipped models' recipes", async () => {
-  const readme = await Deno.readTextFile(`${ROOT}README.md`);
+Deno.test("recipes: docs/results.md runs the shipped models' recipes, the README names them", async () => {
+  const results = await Deno.readTextFile(`${ROOT}docs/results.md`);
   for (const model of SHIPPED) {
     for (const run of [1, 2]) {
-      assert.match(readme, new RegExp(`deno task train --recipe recipes/${model}\\.${run}\\.json`));
+      // the pinned command line, one core and one OpenBLAS thread, as the logs were recorded
+      assert.match(
+        results,
+        new RegExp(
+          `^OPENBLAS_NUM_THREADS=1 taskset -c \\d deno task train --recipe recipes/${model}\\.${run}\\.json$`,
+          "m",
+        ),
+      );
     }
   }
+  const readme = await Deno.readTextFile(`${ROOT}README.md`);
+  assert.match(readme, /deno task train --recipe recipes\/NAME\.1\.json/);
+  assert.match(readme, /recipes\/NAME\.2\.json/);
+  assert.match(readme, /\]\(docs\/results\.md\)/);
 });
 
 Deno.test("recipes: --recipe sets the run, an option beside it overrides the file's value", async () => {
@@ -184,9 +196,10 @@ Deno.test("recipes: recipes/ablation.json is deno task ablate's budget, and the 
 // The reproduction check: the first STEPS steps of svrnn-small.1.json on the native backend
 // with one OpenBLAS thread give the losses its log recorded, to 1e-6. 10 by default (about 10 s
 // alone on a core): OpenBLAS's kernels round differently, and the trajectories of two kernels
-// part after step 10 (README, "Shipped models"); SVRNN_RECIPE_STEPS=100 checks 100 steps, which
-// match only on a CPU where OpenBLAS picks the logged run's kernel. Needs
-// data/benchmarks/synth-v2 (deno task data && deno task data benchmark) and OpenBLAS.
+// part after step 10 (docs/results.md#shipped-models-how-they-were-trained);
+// SVRNN_RECIPE_STEPS=100 checks 100 steps, which match only on a CPU where OpenBLAS picks the
+// logged run's kernel. Needs data/benchmarks/synth-v2 (deno task data && deno task data
+// benchmark) and OpenBLAS.
 const BENCHMARK = await Deno.stat(`${ROOT}data/benchmarks/synth-v2/test`).then(
   () => true,
   () => false,

@@ -1,6 +1,5 @@
 /**
- * Shared command-line plumbing for every `deno task` entry point (README.md, "Command-line
- * conventions"):
+ * Shared command-line plumbing for every `deno task` entry point (docs/cli.md#runcommand):
  *
  * - options parsed with `node:util` `parseArgs` (strict: unknown options are usage errors);
  * - every command gets `--json` (one JSON object on stdout, nothing else there), `--debug`

@@ -55,7 +55,8 @@ export const SYNTH_V1: BenchmarkSpec = {
  * synth-v2: synth-v1's samples with the sharp target at the centroid pose. synth-v1's target,
  * the middle frame, is about a tenth of the path length from the pose the blur is centred on;
  * a perfect deblurring to that pose scores only about 1 dB above the blurry input against the
- * middle frame (README, "The synthetic benchmark"), which caps what any model can gain there.
+ * middle frame (docs/data.md#the-synthetic-benchmark), which caps what any model can gain
+ * there.
  */
 export const SYNTH_V2: BenchmarkSpec = {
   ...SYNTH_V1,

@@ -33,10 +33,10 @@ export type BlurMode = "dynamic" | "camera" | "uniform";
  * The sharp target of a dynamic or camera pair. "middle": the middle frame, as GoPro. With
  * these random trajectories the middle frame sits about a tenth of the path length from the
  * blur's centre (the path's mean), so which pose the target shows is barely visible in the
- * blur, and a target one frame off scores about as well as the blurry input (README,
- * "The synthetic benchmark"). "centroid": a frame rendered at the mean of every motion
- * parameter over the frames (translation, rotation, zoom; each object's position and spin),
- * the pose the blur is centred on.
+ * blur, and a target one frame off scores about as well as the blurry input
+ * (docs/data.md#the-synthetic-benchmark). "centroid": a frame rendered at the mean of every
+ * motion parameter over the frames (translation, rotation, zoom; each object's position and
+ * spin), the pose the blur is centred on.
  */
 export type SharpTarget = "middle" | "centroid";
 export const SHARP_TARGETS: readonly SharpTarget[] = ["middle", "centroid"];

@@ -138,8 +138,8 @@ export function reportedFor(prefix: string): ReportedResult | undefined {
 }
 
 /**
- * Table rows for the comparison (the column names the notebooks and README use); every
- * row says "reported" in its `kind` column and names its source.
+ * Table rows for the comparison (the column names the notebooks and docs/results.md use);
+ * every row says "reported" in its `kind` column and names its source.
  */
 export function reportedTableRows(opts: { primaryOnly?: boolean } = {}) {
   return reportedResults(opts).map((r) => ({

@@ -43,7 +43,7 @@ interface Entry {
  * svrnn-small: the paper's layout with a narrow weight-generation CNN and 16 RNN channels.
  * The small models add a global residual (output = input + network, last conv zero-initialised,
  * so training starts from the identity): without it they spend a CPU-sized budget learning to
- * copy the input (README "Training"). The paper-size `svrnn` and `nah` are as published.
+ * copy the input (docs/training.md#models). The paper-size `svrnn` and `nah` are as published.
  */
 const SMALL: Partial<SVRNNConfig> = { genWidth: 8, rnnChannels: 16, residual: true };
 

@@ -266,8 +266,8 @@ function filterProductSize(g: ConvGeometry, opts: Pick<ConvOptions, "gather" | "
  * How many of `available` OpenBLAS threads a pass should run with. OpenBLAS splits every
  * product's output between its threads and synchronises them per call; where the outputs
  * are small and the calls many, the second thread costs more than it brings. Measured on
- * SVRNN's layers at batch 20 of 128x128 on a 2-core machine (README, native backend): the
- * filter gradient of a 9x9 conv to 16 channels (81 products of [64, 16] per block) took
+ * SVRNN's layers at batch 20 of 128x128 on a 2-core machine (docs/backends.md#what-it-does):
+ * the filter gradient of a 9x9 conv to 16 channels (81 products of [64, 16] per block) took
  * 445 ms on two threads against 214 ms on one, an 11x11 conv from 3 channels 162 against
  * 92; forward convs to 16 channels 214 against 170 and 92 against 70. Products of 8192
  * output values or more, and every input gradient, ran faster on two.
