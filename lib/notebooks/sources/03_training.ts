@@ -542,7 +542,7 @@ const missingLevers = [PATCH_DIR, WIDTH_DIR, LOSS_DIR].filter((d) =>
 );
 if (missingLevers.length > 0) {
   await showMarkdown(
-    `Missing: runs in ${missingLevers.map((d) => `\`${d}/\``).join(", ")}. The README ` +
+    `Missing: runs in ${missingLevers.map((d) => `\`${d}/\``).join(", ")}. \`docs/results.md\` ` +
       '("Levers at the ablation budget") has the commands (tens of minutes each on one core).',
   );
 }
