@@ -167,17 +167,15 @@ export function checkEvalResult(v: unknown, where: string): EvalResult {
   });
   maybe(o, where, { split: "string", ensemble: "string", metrics: "string", provenance: "object" });
   checkSummary(o.summary, `${where}: summary`);
-  (o.perImage as unknown[]).forEach((p, i) => {
-    need(record(p, `${where}: perImage[${i}]`), `${where}: perImage[${i}]`, {
-      name: "string",
-      width: "number",
-      height: "number",
-      psnr: "number",
-      ssim: "number",
-      inputPsnr: "number",
-      inputSsim: "number",
-      ms: "number",
-    });
+  needEach(o.perImage, `${where}: perImage`, {
+    name: "string",
+    width: "number",
+    height: "number",
+    psnr: "number",
+    ssim: "number",
+    inputPsnr: "number",
+    inputSsim: "number",
+    ms: "number",
   });
   return o as unknown as EvalResult;
 }
@@ -279,19 +277,15 @@ export function checkAblationVariant(v: unknown, where: string): AblationVariant
     bad(where, `"trainSec" must be a number or null`);
   }
   checkSummary(o.summary, `${where}: summary`);
-  (o.perImage as unknown[]).forEach((p, i) => {
-    need(record(p, `${where}: perImage[${i}]`), `${where}: perImage[${i}]`, {
-      name: "string",
-      psnr: "number",
-      ssim: "number",
-      inputPsnr: "number",
-    });
+  needEach(o.perImage, `${where}: perImage`, {
+    name: "string",
+    psnr: "number",
+    ssim: "number",
+    inputPsnr: "number",
   });
-  (o.loss as unknown[]).forEach((p, i) => {
-    need(record(p, `${where}: loss[${i}]`), `${where}: loss[${i}]`, {
-      step: "number",
-      loss: "number",
-    });
+  needEach(o.loss, `${where}: loss`, {
+    step: "number",
+    loss: "number",
   });
   return o as unknown as AblationVariant;
 }
@@ -344,26 +338,22 @@ export function checkStudyFile(v: unknown, where: string): StudyFile {
     gains: "array",
     runs: "array",
   });
-  (o.claims as unknown[]).forEach((c, i) => {
-    need(record(c, `${where}: claims[${i}]`), `${where}: claims[${i}]`, {
-      claim: "string",
-      cell: "string",
-      comparison: "string",
-      meanDb: "number",
-      ci95: "array",
-      perSeed: "array",
-      verdict: "string",
-    });
+  needEach(o.claims, `${where}: claims`, {
+    claim: "string",
+    cell: "string",
+    comparison: "string",
+    meanDb: "number",
+    ci95: "array",
+    perSeed: "array",
+    verdict: "string",
   });
-  (o.runs as unknown[]).forEach((r, i) => {
-    need(record(r, `${where}: runs[${i}]`), `${where}: runs[${i}]`, {
-      key: "string",
-      variant: "string",
-      seed: "number",
-      meanPsnr: "number",
-      meanInputPsnr: "number",
-      perImage: "array",
-    });
+  needEach(o.runs, `${where}: runs`, {
+    key: "string",
+    variant: "string",
+    seed: "number",
+    meanPsnr: "number",
+    meanInputPsnr: "number",
+    perImage: "array",
   });
   return o as unknown as StudyFile;
 }
@@ -386,6 +376,11 @@ function kindOf(v: unknown): Kind | "null" | "undefined" {
 function record(v: unknown, where: string): Record<string, unknown> {
   if (kindOf(v) !== "object") bad(where, `expected an object, got ${kindOf(v)}`);
   return v as Record<string, unknown>;
+}
+
+/** `need` on every entry of the array `list` (entries named `where[i]`). */
+function needEach(list: unknown, where: string, spec: Record<string, Kind>): void {
+  (list as unknown[]).forEach((v, i) => need(record(v, `${where}[${i}]`), `${where}[${i}]`, spec));
 }
 
 function need(o: Record<string, unknown>, where: string, spec: Record<string, Kind>): void {
