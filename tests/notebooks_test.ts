@@ -3,8 +3,9 @@
  * through the same runner and Jupyter setup as `deno task reproduce` (installing Jupyter
  * from Debian's packages or into .venv when missing), with no cell erroring and every code
  * cell (not tagged no-output) showing output. Skipped, with the reason, only when Jupyter
- * cannot be installed at all. Also: the runner's checks themselves, the committed
- * notebooks carry their outputs, and reproduce's argument errors.
+ * cannot be installed at all. Also: the runner's checks themselves (and the degradation
+ * signal of lib/notebooks/degraded.ts through a real kernel), the committed notebooks carry
+ * their outputs, and reproduce's argument errors.
  */
 import assert from "node:assert/strict";
 import {
@@ -110,6 +111,19 @@ Deno.test({
         ].join("\n"),
       );
       await write("silent", "// %%\nconst a = 1;\n// %%\nconsole.log(a);");
+      // The degradation signal (lib/notebooks/degraded.ts) end to end: recorded in the
+      // kernel, read back by the runner; the notebook itself still passes.
+      await write(
+        "thin",
+        [
+          "// %%",
+          `const { degraded } = await import(${
+            JSON.stringify(new URL("../lib/notebooks/degraded.ts", import.meta.url).href)
+          });`,
+          'degraded("benchmark synth-v2 (data/benchmarks/synth-v2)", "synth-v2-quick images");',
+          'await Deno.jupyter.display({ "text/plain": "substituted" }, { raw: true });',
+        ].join("\n"),
+      );
       await write("boom", '// %%\nconsole.log(1);\n// %%\nthrow new Error("boom");\n// %%\n1;');
       // One retry: under load the Deno kernel can still lose a display sent soon after it
       // starts (docs/platform.md#the-output-race); what is tested here is the runner's verdicts.
@@ -129,6 +143,17 @@ Deno.test({
       assert.equal(boom.cells[2].error, "not executed");
       assert.ok(!onlyOutputDropped(boom), "an error is not retried");
       assert.ok(!onlyOutputDropped(good));
+      assert.deepEqual(good.degraded, []);
+      let thin = await runNotebook(setup!, `${tmp}/thin.ipynb`, { quick: true });
+      if (onlyOutputDropped(thin)) {
+        thin = await runNotebook(setup!, `${tmp}/thin.ipynb`, { quick: true });
+      }
+      assert.ok(thin.ok, thin.failures.join("; "));
+      assert.deepEqual(thin.degraded, [{
+        notebook: "thin",
+        what: "benchmark synth-v2 (data/benchmarks/synth-v2)",
+        instead: "synth-v2-quick images",
+      }]);
       // The failed notebook is saved with the outputs it got.
       const saved = JSON.parse(await Deno.readTextFile(`${tmp}/boom.ipynb`));
       assert.equal(saved.cells[1].outputs[0].output_type, "error");

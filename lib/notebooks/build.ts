@@ -10,10 +10,14 @@
  *
  * Lines before the first marker are a header and are dropped.
  *
- *   deno run -A lib/notebooks/build.ts NAME [--force]
+ *   deno run -A lib/notebooks/build.ts NAME [--force | --sync]
  *
  * writes notebooks/NAME.ipynb (unexecuted; `deno task reproduce --only NAME` executes it);
- * it refuses to overwrite an existing notebook without --force.
+ * it refuses to overwrite an existing notebook without --force. `--sync` instead copies the
+ * source's cell texts (and tags) into the existing notebook and keeps its outputs, for an
+ * edit that the next `deno task reproduce` will re-execute; it refuses when the cells no
+ * longer line up (a cell added, removed or changed kind). The file is rewritten by Python's
+ * json module with nbformat's settings, so nothing but the edited sources changes.
  */
 import { repoRoot } from "../records/paths.ts";
 
@@ -98,10 +102,62 @@ export function buildNotebook(name: string, cells: CellSpec[]): Record<string, u
   };
 }
 
+/**
+ * nbformat's way of writing a notebook (`nbformat.write`: sorted keys, indent 1, UTF-8), in
+ * Python, whose float formatting the executed notebooks' outputs already carry: sets each
+ * cell's source (and tags) from `cells` and keeps everything else.
+ */
+const SYNC_PY = `
+import json, sys
+path = sys.argv[1]
+cells = json.load(sys.stdin)
+with open(path, encoding="utf-8") as f:
+    nb = json.load(f)
+have = [c["cell_type"] for c in nb["cells"]]
+want = [c["cell_type"] for c in cells]
+if have != want:
+    print(f"cells do not line up: notebook {len(have)} ({' '.join(t[0] for t in have)}), "
+          f"source {len(want)} ({' '.join(t[0] for t in want)})", file=sys.stderr)
+    sys.exit(3)
+changed = 0
+for c, new in zip(nb["cells"], cells):
+    if c["source"] != new["source"]:
+        changed += 1
+        c["source"] = new["source"]
+    tags = new.get("metadata", {}).get("tags")
+    if tags:
+        c.setdefault("metadata", {})["tags"] = tags
+    elif "tags" in c.get("metadata", {}):
+        del c["metadata"]["tags"]
+with open(path, "w", encoding="utf-8") as f:
+    f.write(json.dumps(nb, sort_keys=True, indent=1, ensure_ascii=False, separators=(",", ": ")) + "\\n")
+print(changed)
+`;
+
+/** Copies the built cells' sources into the notebook at `path`, keeping its outputs. */
+export async function syncNotebookSources(path: string, name: string, cells: CellSpec[]) {
+  const built = buildNotebook(name, cells) as { cells: unknown[] };
+  const child = new Deno.Command("python3", {
+    args: ["-c", SYNC_PY, path],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const w = child.stdin.getWriter();
+  await w.write(new TextEncoder().encode(JSON.stringify(built.cells)));
+  await w.close();
+  const out = await child.output();
+  const dec = new TextDecoder();
+  if (!out.success) {
+    throw new Error(dec.decode(out.stderr).trim().split("\n").pop() ?? "python3 failed");
+  }
+  return { changed: Number(dec.decode(out.stdout).trim()) };
+}
+
 if (import.meta.main) {
   const [name, ...rest] = Deno.args;
   if (!name || !/^[A-Za-z0-9_]+$/.test(name)) {
-    console.error("usage: deno run -A lib/notebooks/build.ts NAME [--force]");
+    console.error("usage: deno run -A lib/notebooks/build.ts NAME [--force | --sync]");
     Deno.exit(2);
   }
   const root = repoRoot();
@@ -119,6 +175,22 @@ if (import.meta.main) {
     await Deno.stat(out);
     present = true;
   } catch { /* new */ }
+  if (rest.includes("--sync")) {
+    if (!present) {
+      console.error(`build: error: ${out} does not exist (build it without --sync)`);
+      Deno.exit(2);
+    }
+    try {
+      const { changed } = await syncNotebookSources(out, name, cells);
+      console.error(`synced ${out}: ${changed} cell source(s) changed, outputs kept`);
+    } catch (e) {
+      console.error(
+        `build: error: cannot sync ${out}: ${(e as Error).message} (rebuild with --force)`,
+      );
+      Deno.exit(2);
+    }
+    Deno.exit(0);
+  }
   if (present && !rest.includes("--force")) {
     console.error(`build: error: ${out} exists (pass --force to overwrite its cells and outputs)`);
     Deno.exit(2);

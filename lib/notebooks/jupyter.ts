@@ -11,10 +11,13 @@
  * - JupyterLab (`deno task lab`) is pip-installed into `<repo>/.venv` on first use.
  *
  * `runNotebook` executes one notebook with `lib/notebooks/run_notebook.py` (nbclient) and
- * returns its report: it fails if a cell raises or a code cell shows no output.
+ * returns its report: it fails if a cell raises or a code cell shows no output; what the
+ * notebook recorded with `degraded()` (lib/notebooks/degraded.ts: a substitute for missing
+ * data or results) comes back in `degraded`.
  */
 import { repoRoot } from "../records/paths.ts";
 import { exists } from "../data/image_io.ts";
+import { type Degradation, DEGRADED_ENV, readDegradations } from "./degraded.ts";
 
 export const KERNEL_NAME = "svrnn-deno";
 
@@ -371,6 +374,12 @@ export interface NotebookReport {
   setup_error?: string;
   /** The runner's stderr (kernel start-up messages, Python tracebacks). */
   stderr: string;
+  /**
+   * What the notebook substituted or left out (`degraded()` in lib/notebooks/degraded.ts,
+   * read back from the file named by $SVRNN_DEGRADED). Does not make `ok` false: the caller
+   * decides (reproduce fails on it outside quick mode).
+   */
+  degraded: Degradation[];
 }
 
 export interface RunOptions {
@@ -406,39 +415,48 @@ export async function runNotebook(
 ): Promise<NotebookReport> {
   const script = new URL("./run_notebook.py", import.meta.url).pathname;
   const name = input.replace(/^.*\//, "").replace(/\.ipynb$/, "");
-  const env: Record<string, string> = {
-    ...setup.env,
-    SVRNN_NOTEBOOK: name,
-    SVRNN_QUICK: opts.quick ? "1" : "",
-    SVRNN_FULL: opts.full ? "1" : "",
-    NO_COLOR: "1",
-    ...(opts.resultsDir ? { SVRNN_RESULTS: opts.resultsDir } : {}),
-    ...(opts.env ?? {}),
-  };
-  const r = await run(setup.python, [
-    script,
-    input,
-    opts.output ?? input,
-    "--kernel",
-    setup.kernelName,
-    "--timeout",
-    String(opts.timeout ?? 1800),
-  ], { env });
-  const line = r.stdout.trim().split("\n").filter((l) => l.startsWith("{")).pop();
-  if (!line) {
-    return {
-      ok: false,
-      seconds: 0,
-      cells: [],
-      failures: [`runner failed (exit ${r.code}): ${lastLine(r.stderr)}`],
-      output: opts.output ?? input,
-      setup_error: lastLine(r.stderr),
-      stderr: r.stderr,
+  const degradedFile = await Deno.makeTempFile({ prefix: `svrnn-degraded-${name}-` });
+  try {
+    const env: Record<string, string> = {
+      ...setup.env,
+      SVRNN_NOTEBOOK: name,
+      SVRNN_QUICK: opts.quick ? "1" : "",
+      SVRNN_FULL: opts.full ? "1" : "",
+      NO_COLOR: "1",
+      [DEGRADED_ENV]: degradedFile,
+      ...(opts.resultsDir ? { SVRNN_RESULTS: opts.resultsDir } : {}),
+      ...(opts.env ?? {}),
     };
+    const r = await run(setup.python, [
+      script,
+      input,
+      opts.output ?? input,
+      "--kernel",
+      setup.kernelName,
+      "--timeout",
+      String(opts.timeout ?? 1800),
+    ], { env });
+    const degraded = await readDegradations(degradedFile);
+    const line = r.stdout.trim().split("\n").filter((l) => l.startsWith("{")).pop();
+    if (!line) {
+      return {
+        ok: false,
+        seconds: 0,
+        cells: [],
+        failures: [`runner failed (exit ${r.code}): ${lastLine(r.stderr)}`],
+        output: opts.output ?? input,
+        setup_error: lastLine(r.stderr),
+        stderr: r.stderr,
+        degraded,
+      };
+    }
+    const report = JSON.parse(line) as NotebookReport;
+    report.failures ??= report.setup_error ? [report.setup_error] : [];
+    report.cells ??= [];
+    report.stderr = r.stderr;
+    report.degraded = degraded;
+    return report;
+  } finally {
+    await Deno.remove(degradedFile).catch(() => {});
   }
-  const report = JSON.parse(line) as NotebookReport;
-  report.failures ??= report.setup_error ? [report.setup_error] : [];
-  report.cells ??= [];
-  report.stderr = r.stderr;
-  return report;
 }

@@ -15,6 +15,11 @@
  *
  * Paths are absolute, from the repository root (a notebook's working directory is
  * notebooks/). $SVRNN_CHECKPOINTS overrides the checkpoint folder (tests).
+ *
+ * Where a notebook goes on without something (`shippedOrFallback` without the checkpoint,
+ * `benchmarkOrSubstitute` without the benchmark), it is recorded with `degraded()`
+ * (lib/notebooks/degraded.ts), so a non-quick `deno task reproduce` fails instead of storing a
+ * thinner notebook.
  */
 import * as tf from "@tensorflow/tfjs";
 import type { TargetGapFile } from "../analysis/targets.ts";
@@ -26,6 +31,7 @@ import { generateBenchmark } from "../data/benchmark_io.ts";
 import { exists } from "../data/image_io.ts";
 import { type GoProBlur, listGoProPairs, type PairRef } from "../data/gopro.ts";
 import { isQuick } from "./env.ts";
+import { degraded } from "./degraded.ts";
 import { repoRoot, SHIPPED_CHECKPOINTS } from "../records/paths.ts";
 import {
   type Ablations,
@@ -229,7 +235,9 @@ export async function shippedOrFallback(
       }).`,
     };
   }
+  const what = `shipped checkpoint ${name} (${relPath(s.path)})`;
   if (opts.fallback ?? isQuick()) {
+    degraded(what, `a freshly built ${name} with random initial weights`);
     const model = createModel(name);
     return {
       model,
@@ -241,6 +249,7 @@ export async function shippedOrFallback(
         `weights instead, so its outputs below are **not** a trained model's.`,
     };
   }
+  degraded(what, "left out (its cells show a note)");
   return {
     model: null,
     status: "missing",
@@ -399,6 +408,21 @@ export async function ensureBenchmark(
       prepareBenchmarkCommand(name)
     }\``,
   };
+}
+
+/**
+ * `name` when it is on disk (a quick benchmark is generated when missing); otherwise
+ * `substitute` (which must be a quick one), with a Markdown `message` for the reader and the
+ * substitution recorded with `degraded()`.
+ */
+export async function benchmarkOrSubstitute(
+  name: string,
+  substitute: string,
+): Promise<{ name: string; message: string | null }> {
+  const onDisk = await ensureBenchmark(name);
+  if (onDisk.ok) return { name, message: null };
+  degraded(`benchmark ${name} (${relPath(benchmarkDir(name))})`, `${substitute} images`);
+  return { name: substitute, message: `${onDisk.message}; showing ${substitute} instead.` };
 }
 
 /** Pairs as lazily loaded EvalPairs (for lib/eval/evaluate.ts). */

@@ -54,7 +54,14 @@ import { showImages, showMarkdown } from "#lib/viz/show.ts";
 import { showAndSave, showAndSaveTable, writeFigure } from "#lib/viz/write.ts";
 import { quick } from "#lib/notebooks/env.ts";
 import { notebookSetup } from "#lib/notebooks/setup.ts";
-import { loadShipped, resolvePath, shippedOrFallback } from "#lib/notebooks/resources.ts";
+import {
+  loadShipped,
+  relPath,
+  resolvePath,
+  shippedOrFallback,
+  trainedCheckpointPaths,
+} from "#lib/notebooks/resources.ts";
+import { degraded } from "#lib/notebooks/degraded.ts";
 
 const ctx = await notebookSetup("wasm"); // the wasm backend: 40x the pure-JS cpu backend here
 
@@ -164,7 +171,7 @@ await showImages(
 );
 // The same maps side by side as one figure file (results/figures/02_erf_open_gates_montage.*).
 const structureMontage = montage(structure.map((s) => erfImage(s.erf)), { gap: 6 });
-await writeFigure(
+const _montageFiles = await writeFigure(
   imageFigure(imageDataUrl(structureMontage), structureMontage.width, structureMontage.height, {
     title: `ERFs, gates at ${OPEN_GATE}: 1, 2, 4 blocks; 1, 2 directions; CNN control`,
   }),
@@ -360,10 +367,13 @@ for (const [name, choice] of [["svrnn-small", svrnnShipped], ["nah-small", nahSh
   });
 }
 // Trained ablation variants, when `deno task ablate` has been run.
-const extra: string[] = [];
+const extra: string[] = [], untrained: string[] = [];
 for (const name of ablationProbes.filter((m) => m !== ABLATION_REFERENCE)) {
   const s = await loadShipped(name, { ablationRuns: true });
-  if (!s.ok) continue;
+  if (!s.ok) {
+    untrained.push(name);
+    continue;
+  }
   trained.push({
     label: `${name} (trained)`,
     erf: rf.effectiveReceptiveField(s.model, crops),
@@ -372,6 +382,14 @@ for (const name of ablationProbes.filter((m) => m !== ABLATION_REFERENCE)) {
   });
   extra.push(name);
   s.model.dispose();
+}
+if (untrained.length > 0) {
+  const where = relPath(trainedCheckpointPaths("NAME")[1]);
+  degraded(`trained ablation variants ${untrained.join(", ")} (${where})`, "left out");
+  await showMarkdown(
+    `No trained weights for ${untrained.join(", ")} (\`${where}\`, left by ` +
+      "`deno task ablate`): their rows are left out below.",
+  );
 }
 if (trained.length === 0) {
   await showMarkdown("No trained model is available: nothing to compare in this section.");

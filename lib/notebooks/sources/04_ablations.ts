@@ -36,6 +36,7 @@ import { quick } from "#lib/notebooks/env.ts";
 import { DEFAULT_QUICK_BENCHMARK } from "#lib/data/benchmark.ts";
 import { notebookSetup } from "#lib/notebooks/setup.ts";
 import { type Ablations, readAblations, resolvePath } from "#lib/notebooks/resources.ts";
+import { degraded } from "#lib/notebooks/degraded.ts";
 import {
   experimentAsVariant,
   type ExperimentResult,
@@ -83,6 +84,7 @@ await showMarkdown(`Backend: **${ctx.backend}**; quick mode: **${ctx.quick}**.`)
 // %%
 const ablations: Ablations | null = await readAblations(resolvePath(ABLATIONS_FILE));
 if (!ablations) {
+  degraded(`ablation results (${ABLATIONS_FILE})`, "left out");
   await showMarkdown(
     [
       `**\`${ABLATIONS_FILE}\` is missing**, so there are no ablation results to show yet.`,
@@ -148,6 +150,7 @@ if (ablations && seeds) {
     title: "The same variants with another training seed, paired by image",
   });
 } else {
+  degraded(`second-seed ablation results (${SEED_FILE})`, "left out");
   await showMarkdown(
     `\`${SEED_FILE}\` is missing: make it with \`deno task ablate --seed 1 ` +
       `--runs runs/ablations-seed1 --out ${SEED_FILE}\`` +

@@ -41,9 +41,10 @@ import { showImages, showMarkdown } from "#lib/viz/show.ts";
 import { runProvenance, showAndSave, showAndSaveTable } from "#lib/viz/write.ts";
 import { quick } from "#lib/notebooks/env.ts";
 import { notebookSetup } from "#lib/notebooks/setup.ts";
+import { degraded } from "#lib/notebooks/degraded.ts";
 import {
+  benchmarkOrSubstitute,
   datasetPairs,
-  ensureBenchmark,
   evalPairs,
   type EvalResult,
   readEvalResult,
@@ -139,12 +140,17 @@ for (const [i, name] of MODELS.entries()) {
       perImage,
     }));
     evalSources.push("evaluated in this notebook (quick mode)");
+    degraded(
+      `stored evaluation results/eval/${name}.json`,
+      `2 images of ${DEFAULT_QUICK_BENCHMARK.name}`,
+    );
     await showMarkdown(
       `**${name}**: no \`results/eval/${name}.json\`; quick mode evaluated it on 2 images of ${DEFAULT_QUICK_BENCHMARK.name} instead.`,
     );
   } else {
     evals.push(null);
     evalSources.push("");
+    degraded(`stored evaluation results/eval/${name}.json`, "left out");
     await showMarkdown(
       `**${name}**: no \`results/eval/${name}.json\` yet: run \`deno task eval --checkpoint results/checkpoints/${name}.safetensors --results results/eval/${name}.json\`.`,
     );
@@ -480,7 +486,10 @@ if (!GOPRO) {
 
 // %%
 const showName = quick(DEFAULT_BENCHMARK.name, DEFAULT_QUICK_BENCHMARK.name);
-const bench = (await ensureBenchmark(showName)).ok ? showName : DEFAULT_QUICK_BENCHMARK.name;
+const { name: bench, message: benchNote } = GOPRO
+  ? { name: showName, message: null }
+  : await benchmarkOrSubstitute(showName, DEFAULT_QUICK_BENCHMARK.name);
+if (benchNote) await showMarkdown(benchNote);
 const sideRefs = GOPRO
   ? await datasetPairs({ gopro: resolvePath(GOPRO), blur: GOPRO_BLUR }, "test", 1)
   : await datasetPairs({ benchmark: bench }, "test", 1);
@@ -507,7 +516,10 @@ if (loaded.length === 0) {
   );
   for (const c of all.slice(1, 1 + loaded.length)) {
     const v = errorView(blur, c.image, sharp, { model: c.label });
-    await showImages(v.images, { title: `Where ${c.label} helps and where it hurts`, maxWidth: 240 });
+    await showImages(v.images, {
+      title: `Where ${c.label} helps and where it hurts`,
+      maxWidth: 240,
+    });
     await showMarkdown(v.sentence);
   }
 }
