@@ -2,7 +2,8 @@
  * Every notebook under notebooks/ executes headlessly with the Deno kernel in quick mode,
  * through the same runner and Jupyter setup as `deno task reproduce` (installing Jupyter
  * from Debian's packages or into .venv when missing), with no cell erroring and every code
- * cell (not tagged no-output) showing output. Skipped, with the reason, only when Jupyter
+ * cell (not tagged no-output) showing output, and every output renderable where only PNG, SVG
+ * and text are shown (tests/support/static_mime.ts). Skipped, with the reason, only when Jupyter
  * cannot be installed at all. Also: the runner's checks themselves (and the degradation
  * signal of lib/notebooks/degraded.ts through a real kernel), the committed notebooks carry
  * their outputs, and reproduce's argument errors.
@@ -16,6 +17,7 @@ import {
   runNotebook,
 } from "../lib/notebooks/jupyter.ts";
 import { buildNotebook, parsePercent } from "../lib/notebooks/build.ts";
+import { notebookStaticProblems } from "./support/static_mime.ts";
 
 const root = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const NOTEBOOKS = `${root}/notebooks`;
@@ -38,9 +40,10 @@ try {
 
 for (const name of names) {
   Deno.test({
-    name: `notebook ${name} executes in quick mode with output in every cell${
-      setup ? "" : ` (skipped: ${skipReason})`
-    }`,
+    name:
+      `notebook ${name} executes in quick mode with output in every cell, all of it static-renderable${
+        setup ? "" : ` (skipped: ${skipReason})`
+      }`,
     ignore: setup === null,
     sanitizeResources: false,
     fn: async () => {
@@ -71,6 +74,10 @@ for (const name of names) {
         // The executed copy has outputs; the results went to the temporary folder.
         const nb = JSON.parse(await Deno.readTextFile(`${tmp}/${name}.ipynb`));
         assert.ok(nb.cells.some((c: { outputs?: unknown[] }) => (c.outputs ?? []).length > 0));
+        // Every display renders where only PNG, SVG and text are shown (GitHub's notebook
+        // view): the rule of tests/support/static_mime.ts, also tested in static_mime_test.
+        const problems = notebookStaticProblems(nb);
+        assert.deepEqual(problems, [], `${name}: outputs without a static rendering`);
         const figures = [...Deno.readDirSync(`${tmp}/results/figures`)].map((e) => e.name);
         assert.ok(figures.some((f) => f.endsWith(".svg")), "figures written to SVRNN_RESULTS");
       } finally {

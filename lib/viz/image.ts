@@ -81,3 +81,110 @@ export function imagesHtml(
     : "";
   return `<div class="svrnn-images">${title}<div style="display:flex;flex-wrap:wrap;align-items:flex-end">${figs}</div></div>`;
 }
+
+export interface GalleryOptions {
+  title?: string;
+  /** Enlarges each image (nearest neighbour), as in `imagesHtml`. */
+  scale?: number;
+  /** Caps each image's width (px), as in `imagesHtml` (default 480). */
+  maxWidth?: number;
+  /** Width at which the gallery wraps to a new row (default 980, a notebook's width). */
+  rowWidth?: number;
+}
+
+const xmlEsc = (s: string) =>
+  s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+
+/**
+ * Words of `text` in lines of at most `chars` characters (a word longer than that gets a
+ * line of its own, unbroken).
+ */
+export function wrapText(text: string, chars: number): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    if (line && line.length + 1 + word.length > chars) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines;
+}
+
+/** Average advance of Helvetica at `size` px, for wrapping captions (a generous estimate). */
+const charWidth = (size: number) => size * 0.56;
+
+/**
+ * The same gallery as `imagesHtml`, as one standalone SVG: each image an embedded PNG data
+ * URL drawn at its displayed size (pixelated), its caption wrapped below it, the title on
+ * top; images wrap into rows at `rowWidth`. For viewers that show SVG but no HTML (GitHub's
+ * notebook view).
+ */
+export function imagesSvg(items: LabelledImage[], opts: GalleryOptions = {}): string {
+  const scale = opts.scale ?? 1, maxW = opts.maxWidth ?? 480, rowWidth = opts.rowWidth ?? 980;
+  const pad = 8, capSize = 12, capLine = 15, titleSize = 14, titleLine = 18;
+  const cells = items.map(({ image, label }) => {
+    const w = Math.max(1, Math.min(maxW, Math.round(image.width * scale)));
+    const h = Math.max(1, Math.round(image.height * w / image.width));
+    const cw = Math.max(w, 96);
+    const lines = label ? wrapText(label, Math.max(8, Math.floor(cw / charWidth(capSize)))) : [];
+    return { image, w, h, cw, lines, label };
+  });
+  // Rows: as many cells as fit in rowWidth (at least one).
+  const rows: (typeof cells)[] = [];
+  let x = 0;
+  for (const c of cells) {
+    if (rows.length === 0 || (x + c.cw + 2 * pad > rowWidth && rows[rows.length - 1].length)) {
+      rows.push([]);
+      x = 0;
+    }
+    rows[rows.length - 1].push(c);
+    x += c.cw + 2 * pad;
+  }
+  const width = Math.max(
+    120,
+    ...rows.map((r) => r.reduce((s, c) => s + c.cw + 2 * pad, 0)),
+  );
+  const titleLines = opts.title
+    ? wrapText(opts.title, Math.max(16, Math.floor((width - 2 * pad) / charWidth(titleSize))))
+    : [];
+  const body: string[] = [];
+  let y = pad;
+  for (const [i, line] of titleLines.entries()) {
+    body.push(
+      `<text x="${pad}" y="${
+        y + titleSize + i * titleLine
+      }" font-size="${titleSize}" font-weight="bold">${xmlEsc(line)}</text>`,
+    );
+  }
+  if (titleLines.length) y += titleLines.length * titleLine + 6;
+  for (const row of rows) {
+    const imgH = Math.max(...row.map((c) => c.h));
+    const capH = Math.max(0, ...row.map((c) => c.lines.length)) * capLine;
+    let cx = 0;
+    for (const c of row) {
+      const left = cx + pad, mid = left + c.cw / 2;
+      body.push(
+        `<image x="${mid - c.w / 2}" y="${y + imgH - c.h}" width="${c.w}" height="${c.h}" ` +
+          `preserveAspectRatio="none" style="image-rendering:pixelated" href="${
+            imageDataUrl(c.image)
+          }"><title>${xmlEsc(c.label ?? "image")}</title></image>`,
+      );
+      for (const [k, line] of c.lines.entries()) {
+        body.push(
+          `<text x="${mid}" y="${
+            y + imgH + 4 + capSize + k * capLine
+          }" font-size="${capSize}" text-anchor="middle">${xmlEsc(line)}</text>`,
+        );
+      }
+      cx += c.cw + 2 * pad;
+    }
+    y += imgH + (capH ? capH + 6 : 0) + pad;
+  }
+  const height = y;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif" fill="#222">
+<rect width="${width}" height="${height}" fill="#ffffff"/>
+${body.join("\n")}
+</svg>`;
+}

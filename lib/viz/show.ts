@@ -10,15 +10,28 @@
  * - `image/svg+xml`: the static rendering alone (viewers that run no JavaScript);
  * - `text/plain`: a one-line description.
  *
+ * A table carries `text/html`, and `text/markdown` and `text/plain` with padded columns
+ * (readable where a viewer shows the text as it is). An image gallery carries `text/html`
+ * (images side by side), `image/svg+xml` (the same gallery with its captions, the images
+ * embedded as PNG data URLs: viewers that show only images and text, such as GitHub's
+ * notebook view) and, for a single image, `image/png`.
+ *
  * Outside a Jupyter kernel (a script, a test) the helpers print the text/plain part to
  * stdout instead, so notebook code also runs as a plain Deno program.
  */
 import type { RgbImage } from "../data/image.ts";
 import type { Figure } from "./figure.ts";
 import { figureHtml } from "./html.ts";
-import { base64, imagePng, imagesHtml, type LabelledImage } from "./image.ts";
+import {
+  base64,
+  type GalleryOptions,
+  imagePng,
+  imagesHtml,
+  imagesSvg,
+  type LabelledImage,
+} from "./image.ts";
 import { renderSvg } from "./svg.ts";
-import { type Column, htmlTable, markdownTable, type Row } from "./table.ts";
+import { type Column, htmlTable, type Row, textTable } from "./table.ts";
 
 /** A Jupyter MIME bundle. */
 export type Bundle = Record<string, string | object>;
@@ -67,42 +80,70 @@ export async function show(fig: Figure, opts: { title?: string } = {}): Promise<
   await display(figureBundle(fig, opts));
 }
 
-/** Shows Markdown (rendered by every front end; the text itself outside a kernel). */
-export async function showMarkdown(md: string): Promise<void> {
-  await display({ "text/markdown": md, "text/plain": md });
+/** The bundle `showMarkdown` displays (exported for tests). */
+export function markdownBundle(md: string): Bundle {
+  return { "text/markdown": md, "text/plain": md };
 }
 
-/** Shows a table of row objects (Markdown, HTML and plain text). */
+/** Shows Markdown (rendered by every front end; the text itself outside a kernel). */
+export async function showMarkdown(md: string): Promise<void> {
+  await display(markdownBundle(md));
+}
+
+/** The bundle `showTable` displays (exported for tests). */
+export function tableBundle(
+  rows: Row[],
+  opts: { columns?: (Column | string)[]; title?: string } = {},
+): Bundle {
+  // Padded columns in both: the same Markdown once rendered, and aligned where a viewer
+  // shows the source (results/tables/*.md keep markdownTable's compact form).
+  const text = textTable(rows, opts.columns);
+  return {
+    "text/html": htmlTable(rows, opts.columns, opts.title),
+    "text/markdown": opts.title ? `**${opts.title}**\n\n${text}` : text,
+    "text/plain": opts.title ? `${opts.title}\n\n${text}` : text,
+  };
+}
+
+/** Shows a table of row objects (HTML, Markdown and padded plain text). */
 export async function showTable(
   rows: Row[],
   opts: { columns?: (Column | string)[]; title?: string } = {},
 ): Promise<void> {
-  const md = markdownTable(rows, opts.columns);
-  const withTitle = opts.title ? `**${opts.title}**\n\n${md}` : md;
-  await display({
-    "text/html": htmlTable(rows, opts.columns, opts.title),
-    "text/markdown": withTitle,
-    "text/plain": withTitle,
-  });
+  await display(tableBundle(rows, opts));
 }
 
-/** Shows one or more images side by side, with captions. */
-export async function showImages(
+/** The bundle `showImages` displays (exported for tests). */
+export function imagesBundle(
   items: LabelledImage[] | RgbImage,
-  opts: { title?: string; scale?: number; maxWidth?: number } = {},
-): Promise<void> {
+  opts: GalleryOptions = {},
+): Bundle {
   const list: LabelledImage[] = "data" in items ? [{ image: items }] : items;
   const bundle: Bundle = {
     "text/html": imagesHtml(list, opts),
+    "image/svg+xml": imagesSvg(list, opts),
     "text/plain": `[${list.length} image(s): ${
       list.map((i) => `${i.label ?? "image"} ${i.image.width}x${i.image.height}`).join(", ")
     }]`,
   };
   if (list.length === 1) bundle["image/png"] = base64(imagePng(list[0].image));
-  await display(bundle);
+  return bundle;
+}
+
+/** Shows one or more images side by side, with captions. */
+export async function showImages(
+  items: LabelledImage[] | RgbImage,
+  opts: GalleryOptions = {},
+): Promise<void> {
+  await display(imagesBundle(items, opts));
+}
+
+/** The bundle `showText` displays (exported for tests). */
+export function textBundle(text: string): Bundle {
+  return { "text/plain": text };
 }
 
 /** Shows plain text (e.g. a summary line), as a display so it cannot be dropped. */
 export async function showText(text: string): Promise<void> {
-  await display({ "text/plain": text });
+  await display(textBundle(text));
 }

@@ -13,7 +13,7 @@
  */
 import { encodePng } from "../data/codec.ts";
 import { COLORS, type Figure, type Trace } from "./figure.ts";
-import { base64 as toBase64 } from "./image.ts";
+import { base64 as toBase64, wrapText } from "./image.ts";
 
 const FONT = `font-family="Helvetica, Arial, sans-serif"`;
 
@@ -250,17 +250,29 @@ export function renderSvg(fig: Figure, opts: SvgOptions = {}): string {
     };
   }
   const L = fig.layout;
-  const W = opts.width ?? L.width ?? 720, H = opts.height ?? L.height ?? 380;
+  const W = opts.width ?? L.width ?? 720;
+  let H = opts.height ?? L.height ?? 380;
   const title = L.title?.text ? plainText(L.title.text) : "";
   const legendTraces = fig.data.filter((t) =>
     t.showlegend !== false && t.name && !isHeat(t) && !isImage(t)
   );
-  const showLegend = L.showlegend ?? legendTraces.length > 1;
+  const showLegend = (L.showlegend ?? legendTraces.length > 1) && legendTraces.length > 0;
   const heat = fig.data.find(isHeat);
+  // Legend entries are wrapped, never cut: at most LEGEND_CHARS per line.
+  const legendLines = showLegend
+    ? legendTraces.map((t) => wrapText(plainText(String(t.name)), LEGEND_CHARS))
+    : [];
   const legendW = showLegend
-    ? Math.min(300, 30 + 6.2 * Math.max(...legendTraces.map((t) => String(t.name).length)))
-    : heat
-    ? 70
+    ? Math.min(
+      30 + 6.2 * LEGEND_CHARS,
+      30 + 6.2 * Math.max(...legendLines.flat().map((l) => l.length)),
+    )
+    : 0;
+  // The colour bar: the bar, its tick labels and its title (rotated, beside the labels).
+  const heatRangeText = heat ? heatRange(heat).map(fmtZ) : [];
+  const cbTitle = heat ? colorbarTitle(heat) : "";
+  const cbW = heat
+    ? 14 + 18 + 7 * Math.max(...heatRangeText.map((t) => t.length)) + (cbTitle ? 22 : 0) + 8
     : 0;
   const m = {
     l: L.margin?.l ?? 70,
@@ -268,8 +280,18 @@ export function renderSvg(fig: Figure, opts: SvgOptions = {}): string {
     t: L.margin?.t ?? 40,
     b: L.margin?.b ?? 55,
   };
-  if (title) m.t = Math.max(m.t, 40);
-  const px0 = m.l, px1 = W - m.r - legendW, py0 = m.t, py1 = H - m.b;
+  // A title longer than the figure is wrapped (16 px, or 14 px on several lines).
+  let titleLines = title ? [title] : [];
+  let titleSize = 16;
+  if (title && title.length * 16 * 0.56 > W - 20) {
+    titleSize = 14;
+    titleLines = wrapText(title, Math.max(20, Math.floor((W - 20) / (14 * 0.56))));
+  }
+  if (title) m.t = Math.max(m.t, 40, 14 + titleLines.length * (titleSize + 4) + 6);
+  const px0 = m.l, px1 = W - m.r - legendW - cbW, py0 = m.t, py1 = H - m.b;
+  // A legend taller than the plot grows the figure downwards instead of running off it.
+  const legendH = legendLines.reduce((h, l) => h + 18 + 14 * (l.length - 1), 0);
+  if (showLegend && py0 + 6 + legendH > H - 4) H = Math.ceil(py0 + 6 + legendH + 4);
 
   // Axis kinds and data extents.
   const xCats: string[] = [], yCats: string[] = [];
@@ -406,11 +428,19 @@ export function renderSvg(fig: Figure, opts: SvgOptions = {}): string {
       f1(ay1 - ay0)
     }" fill="#fafafa" stroke="#dddddd"/>`,
   );
-  if (title) {
+  if (titleLines.length === 1) {
     out.push(
       `<text x="${f1(W / 2)}" y="${
         f1(Math.min(26, m.t - 12))
-      }" text-anchor="middle" font-size="16">${esc(title)}</text>`,
+      }" text-anchor="middle" font-size="${titleSize}">${esc(title)}</text>`,
+    );
+  } else {
+    titleLines.forEach((line, i) =>
+      out.push(
+        `<text x="${f1(W / 2)}" y="${
+          f1(14 + titleSize + i * (titleSize + 4) - 4)
+        }" text-anchor="middle" font-size="${titleSize}">${esc(line)}</text>`,
+      )
     );
   }
   // Grid and tick labels.
@@ -562,17 +592,16 @@ export function renderSvg(fig: Figure, opts: SvgOptions = {}): string {
           );
         }
       }
-      const name = String(t.name);
-      out.push(
-        `<text x="${f1(lx + 28)}" y="${f1(ly + 4)}" fill="#333">${
-          esc(name.length > 44 ? name.slice(0, 42) + "\u2026" : name)
-        }</text>`,
+      const lines = legendLines[legendTraces.indexOf(t)];
+      lines.forEach((line, k) =>
+        out.push(
+          `<text x="${f1(lx + 28)}" y="${f1(ly + 4 + 14 * k)}" fill="#333">${esc(line)}</text>`,
+        )
       );
-      ly += 18;
+      ly += 18 + 14 * (lines.length - 1);
     }
-  } else if (heat) {
-    out.push(renderColorbar(heat, px1 + 14, ay0, ay1));
   }
+  if (heat) out.push(renderColorbar(heat, px1 + legendW + 14, ay0, ay1));
   out.push(`</svg>`);
   return out.join("\n");
 }
@@ -726,6 +755,19 @@ function step(v: number[]): number {
   return v.length > 1 ? (v[v.length - 1] - v[0]) / (v.length - 1) : 1;
 }
 
+/** Legend text per line (longer names wrap onto more lines). */
+const LEGEND_CHARS = 44;
+
+/** A colour bar's tick label. */
+const fmtZ = (v: number) => Number(v.toPrecision(3)).toString();
+
+/** The heatmap's `colorbar.title` (plotly: `{ text }` or a string), as plain text. */
+function colorbarTitle(t: Trace): string {
+  const cb = t.colorbar as { title?: string | { text?: string } } | undefined;
+  const title = typeof cb?.title === "string" ? cb.title : cb?.title?.text;
+  return title ? plainText(title) : "";
+}
+
 function renderColorbar(t: Trace, x: number, y0: number, y1: number): string {
   const [zmin, zmax] = heatRange(t);
   const scale = String(t.colorscale ?? "Viridis"), rev = t.reversescale === true;
@@ -734,14 +776,23 @@ function renderColorbar(t: Trace, x: number, y0: number, y1: number): string {
     const [r, g, b] = colorAt(scale, i / 10, rev);
     return `<stop offset="${i / 10}" stop-color="rgb(${r},${g},${b})"/>`;
   }).join("");
-  const fmt = (v: number) => Number(v.toPrecision(3)).toString();
+  const labels = [fmtZ(zmax), fmtZ(zmin)];
+  const title = colorbarTitle(t);
+  const tx = x + 18 + 7 * Math.max(...labels.map((l) => l.length)) + 14, ty = (y0 + y1) / 2;
   return [
     `<defs><linearGradient id="${id}" x1="0" y1="1" x2="0" y2="0">${stops}</linearGradient></defs>`,
     `<rect x="${f1(x)}" y="${f1(y0)}" width="14" height="${
       f1(y1 - y0)
     }" fill="url(#${id})" stroke="#ccc"/>`,
-    `<text x="${f1(x + 18)}" y="${f1(y0 + 10)}" fill="#444">${fmt(zmax)}</text>`,
-    `<text x="${f1(x + 18)}" y="${f1(y1)}" fill="#444">${fmt(zmin)}</text>`,
+    `<text x="${f1(x + 18)}" y="${f1(y0 + 10)}" fill="#444">${labels[0]}</text>`,
+    `<text x="${f1(x + 18)}" y="${f1(y1)}" fill="#444">${labels[1]}</text>`,
+    ...(title
+      ? [
+        `<text x="${f1(tx)}" y="${f1(ty)}" text-anchor="middle" fill="#444" transform="rotate(-90 ${
+          f1(tx)
+        } ${f1(ty)})">${esc(title)}</text>`,
+      ]
+      : []),
   ].join("\n");
 }
 

@@ -64,6 +64,32 @@ export function markdownTable(rows: Row[], columns?: (Column | string)[]): strin
   return [header, rule, ...body].join("\n");
 }
 
+/**
+ * The same table as plain text for fixed-width viewers: a Markdown table whose columns are
+ * padded to equal width (still valid Markdown), numeric columns right-aligned.
+ */
+export function textTable(rows: Row[], columns?: (Column | string)[]): string {
+  const cols = resolveColumns(rows, columns);
+  const esc = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
+  const right = cols.map((c) =>
+    (c.align ?? (isNumericColumn(c, rows) ? "right" : "left")) === "right"
+  );
+  const header = cols.map((c) => esc(c.label ?? c.key));
+  const body = rows.map((r) => cols.map((c) => esc(cellText(c, r))));
+  const widths = cols.map((_, j) =>
+    Math.max(3, [...header[j]].length, ...body.map((b) => [...b[j]].length))
+  );
+  const pad = (s: string, j: number) => {
+    const fill = " ".repeat(widths[j] - [...s].length);
+    return right[j] ? fill + s : s + fill;
+  };
+  const line = (cells: string[]) => `| ${cells.map(pad).join(" | ")} |`;
+  const rule = `|${
+    widths.map((w, j) => right[j] ? `${"-".repeat(w + 1)}:` : "-".repeat(w + 2)).join("|")
+  }|`;
+  return [line(header), rule, ...body.map(line)].join("\n");
+}
+
 function escHtml(s: string): string {
   return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
