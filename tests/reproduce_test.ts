@@ -8,6 +8,8 @@
  * - a notebook that recorded a degradation (lib/notebooks/degraded.ts) fails a non-quick run
  *   with one line naming the notebook and the substitute, passes with --allow-degraded, and
  *   never fails quick mode;
+ * - a non-quick run records each notebook's seconds in results/reproduce.json, keeping the
+ *   other notebooks' entries;
  * - the degradation file's parser keeps records, drops duplicates and reports a garbled line
  *   instead of dropping it, and `degraded()` appends to $SVRNN_DEGRADED.
  *
@@ -18,6 +20,7 @@ import { parseCommandLine } from "../lib/cli/common.ts";
 import {
   DEFAULT_DEPS,
   failureLines,
+  recordTimings,
   reproduce,
   type ReproduceDeps,
   spec,
@@ -83,11 +86,17 @@ function fakeDeps(degradedIn: string[] = []) {
   return { deps, calls };
 }
 
+/** Runs the command into a temporary folder; `timings` is its results/reproduce.json. */
 async function run(args: string[], deps: ReproduceDeps) {
   const tmp = await Deno.makeTempDir({ prefix: "svrnn-reproduce-unit-" });
   try {
     const ctx = parseCommandLine(spec, [...args, "--out", tmp, "--quiet", "--json"]);
-    return await reproduce(ctx, deps);
+    const s = await reproduce(ctx, deps);
+    let timings = null;
+    try {
+      timings = JSON.parse(await Deno.readTextFile(`${tmp}/results/reproduce.json`));
+    } catch { /* not written */ }
+    return Object.assign(s, { timings });
   } finally {
     await Deno.remove(tmp, { recursive: true });
   }
@@ -107,6 +116,11 @@ Deno.test("reproduce: a non-quick run prepares the data before the first noteboo
   assert.equal(s.ok, true);
   assert.deepEqual(s.prepared?.benchmarks, [{ name: "synth-v2", status: "present" }]);
   assert.deepEqual(failureLines(s), []);
+  // Timings: one entry per notebook run, with the machine in its provenance.
+  const names = s.notebooks.map((n) => n.name);
+  assert.deepEqual(Object.keys(s.timings.notebooks), names);
+  assert.equal(s.timings.notebooks[names[0]].seconds, 0.1);
+  assert.equal(typeof s.timings.notebooks[names[0]].provenance.machine.cores, "number");
 });
 
 Deno.test("reproduce: --quick and --no-prepare skip the preparation", async () => {
@@ -115,6 +129,7 @@ Deno.test("reproduce: --quick and --no-prepare skip the preparation", async () =
     const s = await run([...args, "--only", "01"], deps);
     assert.ok(!calls.includes("prepare"), `${args}: ${calls}`);
     assert.equal(s.prepared, null);
+    if (args[0] === "--quick") assert.equal(s.timings, null, "quick runs record no timings");
   }
 });
 
@@ -205,5 +220,29 @@ Deno.test("prepareNotebookData: renders a missing benchmark, then finds it prese
     assert.equal(first.photos, "not needed", "the quick benchmark needs no photos");
   } finally {
     await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("recordTimings: keeps the notebooks not run this time, totals the seconds", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "svrnn-timings-test-" });
+  try {
+    const path = `${dir}/reproduce.json`;
+    const nb = (name: string, seconds: number) => ({
+      name,
+      ok: true,
+      seconds,
+      cells: 1,
+      failures: [],
+      degraded: [],
+      output: "",
+    });
+    await recordTimings(path, [nb("02_b", 20), nb("01_a", 10)], "deno task reproduce");
+    const after = await recordTimings(path, [nb("02_b", 30)], "deno task reproduce");
+    assert.deepEqual(Object.keys(after), ["01_a", "02_b"]);
+    const file = JSON.parse(await Deno.readTextFile(path));
+    assert.equal(file.totalSeconds, 40);
+    assert.equal(file.notebooks["02_b"].seconds, 30);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });

@@ -22,6 +22,7 @@ import {
 import { type Degradation, describeDegradations } from "../notebooks/degraded.ts";
 import { prepareNotebookData, type PrepareReport } from "../notebooks/prepare.ts";
 import { InputError } from "../data/errors.ts";
+import { provenance, writeJsonAtomic } from "../records/provenance.ts";
 
 export const spec: CommandSpec = {
   name: "reproduce",
@@ -144,6 +145,44 @@ export function failureLines(summary: Summary): string[] {
         describeDegradations(r.degraded)
       }`
   );
+}
+
+/** One notebook's line in results/reproduce.json. */
+export interface NotebookTiming {
+  seconds: number;
+  ok: boolean;
+  degraded: number;
+  provenance: Awaited<ReturnType<typeof provenance>>;
+}
+
+/**
+ * Records how long each notebook took (non-quick runs): `<results>/reproduce.json` maps
+ * each notebook to its last run's seconds, verdict and provenance (machine, commit, date),
+ * keeping the entries of notebooks not run this time, so the file always covers the latest
+ * run of every notebook (a timings file: it differs from run to run).
+ */
+export async function recordTimings(
+  path: string,
+  reports: Summary["notebooks"],
+  command: string,
+): Promise<Record<string, NotebookTiming>> {
+  let all: Record<string, NotebookTiming> = {};
+  try {
+    all = JSON.parse(await Deno.readTextFile(path)).notebooks ?? {};
+  } catch { /* first run, or unreadable: start afresh */ }
+  const prov = await provenance(command);
+  for (const r of reports) {
+    all[r.name] = { seconds: r.seconds, ok: r.ok, degraded: r.degraded.length, provenance: prov };
+  }
+  const sorted = Object.fromEntries(Object.entries(all).sort(([a], [b]) => (a < b ? -1 : 1)));
+  const total = Object.values(sorted).reduce((t, n) => t + n.seconds, 0);
+  await writeJsonAtomic(path, {
+    about: "seconds per notebook of the latest non-quick deno task reproduce of each " +
+      "(lib/cli/reproduce.ts); machine in each provenance",
+    totalSeconds: Math.round(total * 10) / 10,
+    notebooks: sorted,
+  });
+  return sorted;
 }
 
 async function listNotebooks(dir: string): Promise<string[]> {
@@ -284,6 +323,13 @@ export async function reproduce(
     if (!rep.ok && ctx.debug && rep.stderr) console.error(rep.stderr);
   }
 
+  if (!quick) {
+    await recordTimings(
+      `${resultsDir}/reproduce.json`,
+      reports,
+      `deno task reproduce${full ? " --full" : ""}`,
+    );
+  }
   const summary: Summary = {
     ok: reports.every((r) => r.ok),
     quick,
