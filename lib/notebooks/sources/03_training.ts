@@ -44,8 +44,8 @@ import {
 } from "#lib/notebooks/experiments.ts";
 import {
   type AblationVariant,
+  benchmarkOrSubstitute,
   datasetPairs,
-  ensureBenchmark,
   readAblations,
   readAblationsIn,
   readTargetGap,
@@ -56,6 +56,7 @@ import {
   trainingWallSec,
 } from "#lib/notebooks/resources.ts";
 import { loadPair } from "#lib/data/gopro.ts";
+import { degraded } from "#lib/notebooks/degraded.ts";
 import { DEFAULT_BENCHMARK, DEFAULT_QUICK_BENCHMARK } from "#lib/data/benchmark.ts";
 import { modelParamCount } from "#lib/models/registry.ts";
 import { logTrend, trendAt } from "#lib/analysis/trend.ts";
@@ -220,6 +221,7 @@ await showAndSaveTable(
 const logs = await Promise.all(SHIPPED.map((n) => readTrainingLog(n)));
 const missingLogs = SHIPPED.filter((_, i) => !logs[i]);
 if (missingLogs.length) {
+  degraded(`training logs of ${missingLogs.join(", ")} (results/training/NAME.jsonl)`, "left out");
   await showMarkdown(
     `No training log for ${missingLogs.map((n) => `**${n}**`).join(", ")}: expected ` +
       `\`results/training/NAME.jsonl\` (or \`runs/NAME/log.jsonl\`), written by ` +
@@ -433,6 +435,7 @@ if (lrStudies.length > 0) {
     "03_lr_loss",
   );
 } else {
+  degraded(`learning-rate runs (${LR_DIR}/)`, "left out");
   await showMarkdown(
     `No learning-rate runs in \`${LR_DIR}/\`: make one per rate with \`deno task ablate ` +
       `--variants svrnn-small --backend native --lr X --runs runs/lr-X ` +
@@ -541,6 +544,7 @@ const missingLevers = [PATCH_DIR, WIDTH_DIR, LOSS_DIR].filter((d) =>
   !levers.some((l) => l.source === `${d}/`)
 );
 if (missingLevers.length > 0) {
+  degraded(`lever runs (${missingLevers.map((d) => `${d}/`).join(", ")})`, "left out");
   await showMarkdown(
     `Missing: runs in ${missingLevers.map((d) => `\`${d}/\``).join(", ")}. \`docs/results.md\` ` +
       '("Levers at the ablation budget") has the commands (tens of minutes each on one core).',
@@ -556,12 +560,11 @@ if (missingLevers.length > 0) {
 // an untrained stand-in (its output is meaningless) and full mode leaves it out.
 
 // %%
-let showBench = SHOW_BENCHMARK;
-const onDisk = await ensureBenchmark(showBench);
-if (!onDisk.ok) {
-  await showMarkdown(`${onDisk.message}; showing ${DEFAULT_QUICK_BENCHMARK.name} instead.`);
-  showBench = DEFAULT_QUICK_BENCHMARK.name;
-}
+const { name: showBench, message: benchNote } = await benchmarkOrSubstitute(
+  SHOW_BENCHMARK,
+  DEFAULT_QUICK_BENCHMARK.name,
+);
+if (benchNote) await showMarkdown(benchNote);
 for (const s of shippedModels) await showMarkdown(s.message);
 const refs = await datasetPairs({ benchmark: showBench }, "test", SHOW_IMAGES);
 const rows = [];
@@ -685,6 +688,7 @@ if (gap) {
     { title: `Which sharp image: synth-v1 test split (\`${relPath(gap.path)}\`)` },
   );
 } else {
+  degraded("target-gap measurement (results/benchmark/synth-v1.targets.json)", "left out");
   await showMarkdown(
     "No `results/benchmark/synth-v1.targets.json`: make it with `deno task data targets " +
       "--results results/benchmark/synth-v1.targets.json` (needs `deno task data`).",
