@@ -124,19 +124,12 @@ export interface EvalResult {
  * The eval file of one evaluation, in the order its fields are written; every writer of
  * the format builds it here (`deno task eval`, notebook 05's quick-mode stand-in).
  */
-export function evalResult(o: {
-  model: string;
-  weights: string;
-  params: number;
-  data: string;
-  split?: "train" | "test";
-  backend: string;
-  tile?: TileOptions;
-  ensemble?: "none" | "flips4";
-  summary: EvalSummary;
-  perImage: ImageScore[];
-  provenance?: Provenance;
-}): EvalResult & { summary: EvalSummary } {
+export function evalResult(
+  o: Omit<EvalResult, "summary" | "provenance" | "metrics"> & {
+    summary: EvalSummary;
+    provenance?: Provenance;
+  },
+): EvalResult & { summary: EvalSummary } {
   return {
     model: o.model,
     weights: o.weights,
