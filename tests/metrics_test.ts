@@ -1,6 +1,6 @@
 // PSNR and SSIM against hand-derived values and against scikit-image.
 import { gainByInputPsnr } from "#lib/eval/evaluate.ts";
-import { median } from "#lib/analysis/stats.ts";
+import { median } from "#lib/eval/stats.ts";
 import assert from "node:assert/strict";
 import { createImage, type RgbImage } from "#lib/data/image.ts";
 import { readImage } from "#lib/data/image_io.ts";

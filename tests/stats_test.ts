@@ -1,6 +1,6 @@
-/** lib/analysis/stats.ts and paired.ts: quantiles and paired model comparisons (median: metrics_test). */
+/** lib/eval/stats.ts and lib/analysis/paired.ts: quantiles and paired model comparisons (median: metrics_test). */
 import assert from "node:assert/strict";
-import { quantileSorted } from "../lib/analysis/stats.ts";
+import { quantileSorted } from "../lib/eval/stats.ts";
 import { pairedByName, pairedDifference, resolvedSign } from "../lib/analysis/paired.ts";
 import { Rng } from "../lib/data/prng.ts";
 

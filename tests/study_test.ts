@@ -7,7 +7,6 @@ import { initBackend } from "#lib/backends/select.ts";
 import {
   checkStudy,
   parseShard,
-  type RunResult,
   shardRuns,
   type Study,
   studyClaims,
@@ -16,6 +15,7 @@ import {
 } from "#lib/study/study.ts";
 import { collectRuns, joinStudy, runResultPath, runStudyRun } from "#lib/study/run.ts";
 import { provenance } from "#lib/records/provenance.ts";
+import type { RunResult } from "#lib/records/formats.ts";
 
 const tiny: Study = {
   name: "tiny",

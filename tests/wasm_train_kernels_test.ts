@@ -11,7 +11,7 @@ import { relError, sizeOf, values } from "./support/compare.ts";
 import "@tensorflow/tfjs-backend-wasm";
 import { shippedConv2DBackpropInput } from "../lib/backends/wasm_train_kernels.ts";
 import { axisTaps } from "../lib/backends/wasm_train/resize_bilinear_grad.ts";
-import { currentWasmBackend } from "../lib/backends/wasm_train/wasm_heap.ts";
+import { currentWasmBackend } from "../lib/ops/wasm_heap.ts";
 
 type Pad = "same" | "valid" | number | tf.backend_util.ExplicitPadding;
 type Shape4 = [number, number, number, number];

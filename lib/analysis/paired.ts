@@ -6,7 +6,7 @@
  * each model wins. An interval that contains 0 says the test set cannot rank the two.
  */
 import { Rng } from "../data/prng.ts";
-import { quantileSorted } from "./stats.ts";
+import { quantileSorted } from "../eval/stats.ts";
 
 export interface PairedDifference {
   /** Mean of a[i] - b[i]. */

@@ -7,9 +7,9 @@
  * kernels, and the shipped Conv2DBackpropInput is timed alongside as the baseline.
  */
 import * as tf from "@tensorflow/tfjs";
-import { type BackendWasm, currentWasmBackend } from "../backends/wasm_train/wasm_heap.ts";
+import { type BackendWasm, currentWasmBackend } from "../ops/wasm_heap.ts";
 import { shippedConv2DBackpropInput } from "../backends/wasm_train_kernels.ts";
-import { median } from "../analysis/stats.ts";
+import { median } from "../eval/stats.ts";
 
 export interface ConvGradShape {
   batch: number;

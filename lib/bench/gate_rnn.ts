@@ -8,7 +8,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { type Direction, DIRECTIONS, gateRecurrent } from "../ops/gate_rnn.ts";
 import { scanBackward, scanForward } from "../ops/gate_rnn_cpu.ts";
-import { median, syncBackend } from "../eval/timing.ts";
+import { median } from "../eval/stats.ts";
+import { syncBackend } from "../eval/timing.ts";
 
 export interface GateRnnRecord {
   /** What ran: "kernel", "typescript-loop" or "tfjs-ops-loop". */

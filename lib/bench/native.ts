@@ -30,7 +30,7 @@ import { trainStep } from "../train/step.ts";
 import { RecipeAdam } from "../train/adam.ts";
 import { describeNative, initNativeBackend, type NativeInfo } from "../backends/native/backend.ts";
 import { loadBlas } from "../backends/native/blas.ts";
-import { median } from "../eval/timing.ts";
+import { median } from "../eval/stats.ts";
 
 export const NATIVE_BENCH_PARTS = ["conv", "forward", "train", "small", "profile"] as const;
 export type NativeBenchPart = typeof NATIVE_BENCH_PARTS[number];

@@ -9,7 +9,7 @@ import { clampImage, type RgbImage } from "../data/image.ts";
 import { psnr, ssim } from "./metrics.ts";
 import { predictTiled, type TileOptions } from "./tiled.ts";
 import { syncBackend } from "./timing.ts";
-import { median } from "../analysis/stats.ts";
+import { median } from "./stats.ts";
 
 /** One pair, loaded lazily so a dataset never has to fit in memory. */
 export interface EvalPair {

@@ -7,7 +7,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { DeblurModel } from "../models/model.ts";
-import { median, syncBackend } from "./timing.ts";
+import { median } from "./stats.ts";
+import { syncBackend } from "./timing.ts";
 
 export const GOPRO_FRAME = { width: 1280, height: 720 } as const;
 

@@ -1,4 +1,4 @@
-/** Order statistics shared by evaluation, analysis and the benchmarks. */
+/** Order statistics shared by evaluation and, above it, analysis and the benchmarks. */
 
 /** Median of a list (mean of the middle two for an even length; NaN when empty). */
 export function median(values: readonly number[]): number {

@@ -1,8 +1,6 @@
 /** Timing helpers shared by evaluation (speed, evaluate) and the benchmarks. */
 import * as tf from "@tensorflow/tfjs";
 
-export { median } from "../analysis/stats.ts";
-
 /**
  * Waits until the backend has finished queued work, so a wall-clock measurement covers
  * the computation and not just its submission (WebGPU runs asynchronously; cpu and wasm

@@ -18,13 +18,7 @@
  * other backends (webgpu) the gradient is tfjs's composite of the same formula.
  */
 import * as tf from "@tensorflow/tfjs";
-import {
-  allocF32,
-  assertFloat32,
-  type BackendWasm,
-  f32Offset,
-  heapF32,
-} from "../backends/wasm_train/wasm_heap.ts";
+import { allocF32, assertFloat32, type BackendWasm, f32Offset, heapF32 } from "./wasm_heap.ts";
 
 export const ACTIVATION_GRAD = "SvrnnActivationGrad";
 

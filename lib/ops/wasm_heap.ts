@@ -1,5 +1,8 @@
 /**
- * Direct access to tfjs-backend-wasm's heap and kernels, for kernels written in TypeScript.
+ * Direct access to tfjs-backend-wasm's heap and kernels, for kernels written in TypeScript:
+ * the wasm training kernels (lib/backends/wasm_train), the fused activation gradient
+ * (fused_conv.ts) and the Adam update (lib/train/adam.ts). It sits in ops, the lowest layer
+ * that writes kernels, so that all three read it downward.
  *
  * The training kernels call the backend's own kernel functions (XNNPACK convolutions, SIMD
  * element-wise ops) rather than tf.* ops: inside a kernel the engine's tape and scopes

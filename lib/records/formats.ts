@@ -14,12 +14,10 @@
  * Fields a file written before they were recorded may lack are optional in the reading
  * types. Pure: no file system, no tfjs (types only).
  */
+import type { ControlledSpec } from "../data/controlled.ts";
 import type { EvalSummary, ImageScore } from "../eval/evaluate.ts";
 import type { TileOptions } from "../eval/tiled.ts";
 import type { Provenance } from "./provenance.ts";
-import type { ClaimResult, GainRow, RunResult, StudyBudget } from "../study/study.ts";
-
-export type { ClaimResult, GainRow, RunResult };
 
 /** Provenance as files hold it (files joined or built elsewhere may carry only part of it). */
 export type StoredProvenance =
@@ -284,7 +282,65 @@ export function checkAblationVariant(v: unknown, where: string): AblationVariant
 }
 
 // ---------------------------------------------------------------------------------------
-// Studies
+// Studies (lib/study/study.ts computes these from the runs, lib/study/run.ts writes them)
+
+/** The training budget of every run of a study (fields of lib/train/config.ts TrainConfig). */
+export interface StudyBudget {
+  steps: number;
+  batchSize: number;
+  patchSize: number;
+  learningRate: number;
+  /** Poly decay power (0: constant learning rate). */
+  lrPower: number;
+}
+
+/** What a finished run keeps: one file per run, results/studies/NAME/runs/KEY.json. */
+export interface RunResult {
+  key: string;
+  cell: string;
+  variant: string;
+  model: string;
+  overrides: Record<string, unknown>;
+  seed: number;
+  params: number;
+  benchmark: ControlledSpec;
+  budget: StudyBudget;
+  trainSec: number;
+  /** The CPU the run trained on (train minutes compare only within one machine). */
+  machine: string;
+  backend: string;
+  finalLoss: number | null;
+  perImage: { name: string; psnr: number; inputPsnr: number; ssim: number }[];
+  meanPsnr: number;
+  meanInputPsnr: number;
+}
+
+/** A claim's verdict (the rule: lib/study/study.ts verdictOf). */
+export type Verdict = "resolved: A better" | "resolved: B better" | "not resolved";
+
+/** One claim of a study with its verdict (lib/study/study.ts studyClaims). */
+export interface ClaimResult {
+  claim: string;
+  prediction: string;
+  cell: string;
+  comparison: string;
+  /** Mean over images of (A - B), each side averaged over the seeds. */
+  meanDb: number;
+  /** Paired bootstrap 95% interval of that mean. */
+  ci95: [number, number];
+  perSeed: { seed: number; meanDb: number; ci95: [number, number]; wins: number; n: number }[];
+  verdict: Verdict;
+}
+
+/** One cell and variant of a study's gain table (lib/study/study.ts gainTable). */
+export interface GainRow {
+  cell: string;
+  variant: string;
+  /** Mean PSNR gain over the input, dB, averaged over the seeds. */
+  gainDb: number;
+  perSeed: number[];
+  params: number;
+}
 
 /** One run as the joined study file keeps it. */
 export interface StudyFileRun {

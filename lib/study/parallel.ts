@@ -10,8 +10,8 @@ import type { BackendChoice } from "../backends/choices.ts";
 import { ensureControlled } from "../data/controlled_io.ts";
 import { type Provenance, provenance } from "../records/provenance.ts";
 import { cachedRun, joinStudy, readStudy, runStudyRun, STUDY_RESULTS, STUDY_RUNS } from "./run.ts";
-import { cellBenchmark, type RunResult, shardRuns, type Study, studyRuns } from "./study.ts";
-import type { StudyFile } from "../records/formats.ts";
+import { cellBenchmark, shardRuns, type Study, studyRuns } from "./study.ts";
+import type { RunResult, StudyFile } from "../records/formats.ts";
 import { InputError } from "../data/errors.ts";
 
 export interface ShardOptions {

@@ -19,7 +19,6 @@ import { cachedResult, readCached, trainThenEvaluate } from "./train_eval.ts";
 import {
   checkStudy,
   gainTable,
-  type RunResult,
   type RunSpec,
   type Study,
   studyClaims,
@@ -27,7 +26,7 @@ import {
   studyRuns,
 } from "./study.ts";
 import { InputError } from "../data/errors.ts";
-import type { StudyFile } from "../records/formats.ts";
+import type { RunResult, StudyFile } from "../records/formats.ts";
 
 export const STUDIES_DIR = "studies";
 export const STUDY_RESULTS = "results/studies";

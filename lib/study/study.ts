@@ -12,6 +12,7 @@
 import { type PairedDifference, pairedDifference } from "../analysis/paired.ts";
 import { checkSpec, type ControlledSpec, DEFAULT_CONTROLLED } from "../data/controlled.ts";
 import { InputError } from "../data/errors.ts";
+import type { ClaimResult, GainRow, RunResult, StudyBudget, Verdict } from "../records/formats.ts";
 
 /** One trained configuration: a registered model with config overrides. */
 export interface StudyVariant {
@@ -27,16 +28,6 @@ export interface StudyVariant {
 export interface StudyCell {
   name: string;
   benchmark: Partial<Omit<ControlledSpec, "name">>;
-}
-
-/** The training budget of every run (fields of lib/train/config.ts TrainConfig). */
-export interface StudyBudget {
-  steps: number;
-  batchSize: number;
-  patchSize: number;
-  learningRate: number;
-  /** Poly decay power (0: constant learning rate). */
-  lrPower: number;
 }
 
 export interface StudyClaim {
@@ -156,45 +147,6 @@ export function shardRuns<T>(runs: T[], shard: { index: number; count: number })
   return runs.filter((_, i) => i % shard.count === shard.index - 1);
 }
 
-/**
- * What a finished run keeps (one file per run, results/studies/NAME/runs/KEY.json; the
- * results formats are listed in lib/records/formats.ts).
- */
-export interface RunResult {
-  key: string;
-  cell: string;
-  variant: string;
-  model: string;
-  overrides: Record<string, unknown>;
-  seed: number;
-  params: number;
-  benchmark: ControlledSpec;
-  budget: StudyBudget;
-  trainSec: number;
-  /** The CPU the run trained on (train minutes compare only within one machine). */
-  machine: string;
-  backend: string;
-  finalLoss: number | null;
-  perImage: { name: string; psnr: number; inputPsnr: number; ssim: number }[];
-  meanPsnr: number;
-  meanInputPsnr: number;
-}
-
-export type Verdict = "resolved: A better" | "resolved: B better" | "not resolved";
-
-export interface ClaimResult {
-  claim: string;
-  prediction: string;
-  cell: string;
-  comparison: string;
-  /** Mean over images of (A - B), each side averaged over the seeds. */
-  meanDb: number;
-  /** Paired bootstrap 95% interval of that mean. */
-  ci95: [number, number];
-  perSeed: { seed: number; meanDb: number; ci95: [number, number]; wins: number; n: number }[];
-  verdict: Verdict;
-}
-
 function round(x: number, d = 3): number {
   const f = 10 ** d;
   return Math.round(x * f) / f;
@@ -254,16 +206,6 @@ export function studyClaims(s: Study, results: RunResult[]): ClaimResult[] {
       verdict: verdictOf(perSeedDiffs.map((x) => x.d)),
     };
   });
-}
-
-/** One cell and variant of `gainTable`. */
-export interface GainRow {
-  cell: string;
-  variant: string;
-  /** Mean PSNR gain over the input, dB, averaged over the seeds. */
-  gainDb: number;
-  perSeed: number[];
-  params: number;
 }
 
 /** Mean PSNR gain over the input per cell and variant, averaged over seeds (for figures). */

@@ -18,13 +18,7 @@
  * are unchanged.
  */
 import * as tf from "@tensorflow/tfjs";
-import {
-  allocF32,
-  assertFloat32,
-  type BackendWasm,
-  f32Offset,
-  heapF32,
-} from "../backends/wasm_train/wasm_heap.ts";
+import { allocF32, assertFloat32, type BackendWasm, f32Offset, heapF32 } from "../ops/wasm_heap.ts";
 
 export const RECIPE_ADAM = "SvrnnRecipeAdam";
 

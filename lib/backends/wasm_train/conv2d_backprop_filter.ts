@@ -24,7 +24,7 @@ import {
   heapF32,
   reshaped,
   runKernel,
-} from "./wasm_heap.ts";
+} from "../../ops/wasm_heap.ts";
 
 export interface Conv2DBackpropFilterAttrs {
   strides: [number, number] | number;

@@ -18,7 +18,7 @@ import {
   f32Offset,
   heapF32,
   runKernel,
-} from "./wasm_heap.ts";
+} from "../../ops/wasm_heap.ts";
 
 export interface Conv2DBackpropInputAttrs {
   strides: [number, number] | number;

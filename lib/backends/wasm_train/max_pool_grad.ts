@@ -7,7 +7,13 @@
  * cpu backend and in TensorFlow. Memory-bound; a loop over the heap suffices.
  */
 import * as tf from "@tensorflow/tfjs";
-import { allocF32, assertFloat32, type BackendWasm, f32Offset, heapF32 } from "./wasm_heap.ts";
+import {
+  allocF32,
+  assertFloat32,
+  type BackendWasm,
+  f32Offset,
+  heapF32,
+} from "../../ops/wasm_heap.ts";
 
 export interface MaxPoolGradAttrs {
   filterSize: [number, number] | number;

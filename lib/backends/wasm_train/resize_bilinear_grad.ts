@@ -8,7 +8,13 @@
  * weights. Memory-bound, so a loop over the heap is as fast as anything here.
  */
 import * as tf from "@tensorflow/tfjs";
-import { allocF32, assertFloat32, type BackendWasm, f32Offset, heapF32 } from "./wasm_heap.ts";
+import {
+  allocF32,
+  assertFloat32,
+  type BackendWasm,
+  f32Offset,
+  heapF32,
+} from "../../ops/wasm_heap.ts";
 
 export interface ResizeBilinearGradAttrs {
   alignCorners: boolean;
