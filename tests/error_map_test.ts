@@ -64,3 +64,21 @@ Deno.test("error view: four panels and a sentence whose verdict is the summary's
   assert.equal(v.images[3].image.width, 16);
   assert.match(v.sentence, /^m brings \d+% of the pixels closer .* it smooths\.$/);
 });
+
+Deno.test("error views: the detail sentence without a reference, and which images to show", async () => {
+  const { detailSentence, representativeImages } = await import("../lib/notebooks/error_views.ts");
+  const sharp = texture(48, 40);
+  const blurred = boxBlur(sharp, 7);
+  assert.match(detailSentence(sharp, blurred, "m"), /^m's output has 0\.\d\d times .*smooths/);
+  assert.match(detailSentence(blurred, sharp, "m"), /more fine detail/);
+  assert.match(detailSentence(sharp, sharp, "m"), /1\.00 times .*about the fine detail/);
+  const scores = [0.5, -0.2, 3, 1, 0.1].map((g, i) => ({
+    name: `i${i}`,
+    psnr: 30 + g,
+    inputPsnr: 30,
+  }));
+  const { median, best } = representativeImages(scores);
+  assert.equal(median.name, "i0", "gains sorted -0.2, 0.1, 0.5, 1, 3: the median is 0.5");
+  assert.equal(best.name, "i2");
+  assert.throws(() => representativeImages([]), /no scores/);
+});

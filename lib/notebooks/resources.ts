@@ -6,8 +6,9 @@
  *   freshly built model as the quick-mode fallback (`shippedOrFallback`);
  * - training logs: `results/training/NAME.jsonl`, else the run folder's
  *   `runs/NAME/log.jsonl` (`readTrainingLog`);
- * - evaluation JSONs `results/eval/NAME.json` (`readEvalResult`) and the ablation study
- *   `results/ablations.json` (`readAblations`);
+ * - evaluation JSONs `results/eval/NAME.json` (`readEvalResult`), the ablation study
+ *   `results/ablations.json` (`readAblations`) and the joined controlled studies
+ *   `results/studies/NAME.json` (`readStudyResult`);
  * - the synthetic benchmarks: the quick ones (`synth-v2-quick`, `synth-v1-quick`) are
  *   regenerated from the committed fixtures when missing (about a second), `synth-v2` and
  *   `synth-v1` need `deno task data` and `deno task data benchmark --name NAME`
@@ -37,8 +38,10 @@ import {
   type Ablations,
   checkAblations,
   checkEvalResult,
+  checkStudyFile,
   type EvalResult,
   parseTrainingLog,
+  type StudyFile,
   type TrainLogRecord,
 } from "../records/formats.ts";
 
@@ -213,7 +216,8 @@ export interface ModelChoice {
  */
 export async function shippedOrFallback(
   name: string,
-  opts: { fallback?: boolean } = {},
+  /** `architecture`: the registered model a stand-in is built as (default `name`). */
+  opts: { fallback?: boolean; architecture?: string } = {},
 ): Promise<ModelChoice> {
   const s = await loadShipped(name);
   if (s.ok) {
@@ -238,7 +242,7 @@ export async function shippedOrFallback(
   const what = `shipped checkpoint ${name} (${relPath(s.path)})`;
   if (opts.fallback ?? isQuick()) {
     degraded(what, `a freshly built ${name} with random initial weights`);
-    const model = createModel(name);
+    const model = createModel(opts.architecture ?? name);
     return {
       model,
       status: "fresh",
@@ -345,6 +349,15 @@ export async function readTargetGap(
   const path = `${repoRoot()}/results/benchmark/${name}.targets.json`;
   const result = await readJson<TargetGapFile>(path);
   return result ? { path, result } : null;
+}
+
+/** `results/studies/NAME.json` (`deno task study NAME`), or null when absent. */
+export async function readStudyResult(
+  name: string,
+): Promise<{ path: string; result: StudyFile } | null> {
+  const path = `${repoRoot()}/results/studies/${name}.json`;
+  const result = await readJson<unknown>(path);
+  return result === null ? null : { path, result: checkStudyFile(result, path) };
 }
 
 /** The default ablation results file. */

@@ -119,3 +119,39 @@ export function predictionScore(claims: ClaimResult[]): string {
   const hits = claims.filter((c) => predictedVerdict(c) === c.verdict).length;
   return `${hits} of ${claims.length} claims came out as predicted`;
 }
+
+/**
+ * Each claim of a study as a Markdown list item: the claim, its prediction as written
+ * before the run, and the measured verdict in words; then how many came out as predicted.
+ */
+export function verdictMarkdown(study: Pick<StudyFile, "claims">): string {
+  const items = study.claims.map((c) =>
+    `- **${c.claim}** (${c.comparison}). *Predicted:* ${c.prediction}. *Measured:* ${
+      verdictSentence(c)
+    }`
+  );
+  return [...items, "", `${predictionScore(study.claims)}.`].join("\n");
+}
+
+/** One row per joined study: what it asks, its size, its cost per run, its predictions. */
+export function studyOverviewRows(
+  studies: Pick<StudyFile, "study" | "question" | "gains" | "runs" | "claims" | "budget">[],
+): Row[] {
+  return studies.map((s) => {
+    const minutes = s.runs.map((r) => r.trainMinutes);
+    return {
+      study: s.study,
+      question: s.question,
+      cells: new Set(s.gains.map((g) => g.cell)).size,
+      variants: new Set(s.gains.map((g) => g.variant)).size,
+      runs: s.runs.length,
+      steps: s.budget.steps,
+      "train minutes per run": `${Math.min(...minutes).toFixed(1)}-${
+        Math.max(...minutes).toFixed(1)
+      }`,
+      "as predicted": `${
+        s.claims.filter((c) => predictedVerdict(c) === c.verdict).length
+      } of ${s.claims.length}`,
+    };
+  });
+}

@@ -9,6 +9,7 @@ import { describeBackend, initBackend } from "../backends/select.ts";
 import type { BackendChoice } from "../backends/choices.ts";
 import { ensureControlled } from "../data/controlled_io.ts";
 import { type Provenance, provenance } from "../records/provenance.ts";
+import { repoRoot } from "../records/paths.ts";
 import { cachedRun, joinStudy, readStudy, runStudyRun, STUDY_RESULTS, STUDY_RUNS } from "./run.ts";
 import { cellBenchmark, shardRuns, type Study, studyRuns } from "./study.ts";
 import type { RunResult, StudyFile } from "../records/formats.ts";
@@ -140,13 +141,22 @@ export async function runStudyNow(
 ): Promise<StudyFile> {
   const runsRoot = o.runsRoot ?? "runs/notebook-studies";
   const resultsRoot = o.resultsRoot ?? `${runsRoot}/results`;
-  await Deno.mkdir(runsRoot, { recursive: true });
-  const file = `${runsRoot}/${study.name}.study.json`;
-  await Deno.writeTextFile(file, JSON.stringify(study, null, 2) + "\n");
-  const { study: checked } = await readStudy(file);
-  await runInParallel(file, { ...o, jobs: o.jobs ?? 2, runsRoot, resultsRoot });
-  const prov = await provenance(`runStudyNow(${study.name})`);
-  return await joinStudy(checked, file, prov, resultsRoot);
+  // Every default path of a study (data/photos, data/controlled, runs/) is relative to the
+  // repository root, and a notebook's kernel runs in notebooks/: work from the root, and
+  // let the workers inherit it.
+  const here = Deno.cwd();
+  Deno.chdir(repoRoot());
+  try {
+    await Deno.mkdir(runsRoot, { recursive: true });
+    const file = `${runsRoot}/${study.name}.study.json`;
+    await Deno.writeTextFile(file, JSON.stringify(study, null, 2) + "\n");
+    const { study: checked } = await readStudy(file);
+    await runInParallel(file, { ...o, jobs: o.jobs ?? 2, runsRoot, resultsRoot });
+    const prov = await provenance(`runStudyNow(${study.name})`);
+    return await joinStudy(checked, file, prov, resultsRoot);
+  } finally {
+    Deno.chdir(here);
+  }
 }
 
 /** Initialises `backend` and describes it, for runShard's records. */

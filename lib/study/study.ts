@@ -147,6 +147,60 @@ export function shardRuns<T>(runs: T[], shard: { index: number; count: number })
   return runs.filter((_, i) => i % shard.count === shard.index - 1);
 }
 
+/** What a reader changes in a committed study to ask their own question (notebook 04). */
+export interface StudyEdit {
+  /** Name of the edited study: its runs are cached under it, so choose a new one per question. */
+  name: string;
+  /** The one cell kept (default: the study's first). */
+  cell?: string;
+  /** Benchmark fields replacing the cell's (e.g. `{ length: 25 }`, `{ angle: "any" }`). */
+  benchmark?: StudyCell["benchmark"];
+  /** The two variants compared, A then B (default: the study's first two). */
+  variants?: [StudyVariant, StudyVariant];
+  /** Budget fields replacing the study's (e.g. `{ steps: 200 }`). */
+  budget?: Partial<StudyBudget>;
+  seeds?: number[];
+  /** Written before the run: "resolved: NAME better: why" or "not resolved: why". */
+  prediction?: string;
+}
+
+/**
+ * A one-cell, two-variant study derived from `base`: the claim is A minus B on that cell,
+ * with the reader's prediction, else the base study's for the same pair, else none.
+ */
+export function editStudy(base: Study, e: StudyEdit): Study {
+  const cell = base.cells.find((c) => c.name === (e.cell ?? base.cells[0].name));
+  if (!cell) {
+    throw new InputError(
+      `study ${base.name} has no cell "${e.cell}" (cells: ${
+        base.cells.map((c) => c.name).join(", ")
+      })`,
+    );
+  }
+  const [a, b] = e.variants ?? [base.variants[0], base.variants[1]];
+  const same = base.claims.find((c) => c.cell === cell.name && c.a === a.name && c.b === b.name);
+  const unchanged = !e.benchmark || Object.keys(e.benchmark).length === 0;
+  const cellName = unchanged ? cell.name : `${cell.name}-edited`;
+  return {
+    ...base,
+    name: e.name,
+    title: `${base.title} (edited: ${e.name})`,
+    cells: [{ name: cellName, benchmark: { ...cell.benchmark, ...e.benchmark } }],
+    variants: [a, b],
+    budget: { ...base.budget, ...e.budget },
+    seeds: e.seeds ?? base.seeds,
+    claims: [{
+      claim: `${a.name} against ${b.name} on ${cell.name}${
+        unchanged ? "" : ` edited to ${JSON.stringify(e.benchmark)}`
+      }`,
+      prediction: e.prediction ?? (same && unchanged ? same.prediction : "(no prediction written)"),
+      cell: cellName,
+      a: a.name,
+      b: b.name,
+    }],
+  };
+}
+
 function round(x: number, d = 3): number {
   const f = 10 ** d;
   return Math.round(x * f) / f;
