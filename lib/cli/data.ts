@@ -21,14 +21,8 @@ import {
 import { compareManifests, generateBenchmark, readManifest } from "../data/benchmark_io.ts";
 import { summarizeTargetGap, targetGap, type TargetGapFile } from "../analysis/targets.ts";
 import { provenance, writeJsonAtomic } from "../records/provenance.ts";
-import {
-  checkPairSizes,
-  GOPRO_BLURS,
-  type GoProBlur,
-  listGoProPairs,
-  type Split,
-  SPLITS,
-} from "../data/gopro.ts";
+import { checkPairSizes, GOPRO_BLURS, type GoProBlur, type Split, SPLITS } from "../data/gopro.ts";
+import { listPairs } from "../data/source_io.ts";
 import { exists } from "../data/image_io.ts";
 import { PHOTO_MAX_SIDE, PHOTO_SET } from "../data/photos.ts";
 import {
@@ -402,7 +396,7 @@ async function goproMain(ctx: Context) {
   }
   const blur = ctx.choice<GoProBlur>("blur", GOPRO_BLURS, "blur_gamma");
   const split = ctx.choice<Split>("split", SPLITS, "test");
-  const pairs = await listGoProPairs(root, { split, blur });
+  const pairs = await listPairs({ kind: "gopro", root, blur }, split);
   if (ctx.flag("check-sizes")) await checkPairSizes(pairs);
   const sequences = [...new Set(pairs.map((p) => p.sequence))];
   ctx.out(

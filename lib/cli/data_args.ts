@@ -1,12 +1,15 @@
 /**
  * The dataset options shared by `train`, `eval` and `ablate`: a synthetic benchmark by
- * name (the default), the GoPro dataset, or a folder of pairs.
+ * name (the default), the GoPro dataset, a controlled benchmark by name, or a folder of
+ * pairs. They give a `DataSource` (lib/data/source.ts); its pairs are `listPairs`
+ * (lib/data/source_io.ts).
  */
 import type { Context, OptionSpec } from "./common.ts";
-import { InputError, UsageError } from "./common.ts";
-import { GOPRO_BLURS, type GoProBlur, type PairRef } from "../data/gopro.ts";
-import { type DataSource, listPairs } from "../train/data.ts";
-import { BENCHMARKS, DEFAULT_BENCHMARK, prepareBenchmarkCommand } from "../data/benchmark.ts";
+import { UsageError } from "./common.ts";
+import { GOPRO_BLURS, type GoProBlur } from "../data/gopro.ts";
+import type { DataSource } from "../data/source.ts";
+import { DEFAULT_BENCHMARK } from "../data/benchmark.ts";
+import { CONTROLLED_ROOT } from "../data/controlled_io.ts";
 
 export const DATA_OPTIONS: Record<string, OptionSpec> = {
   benchmark: {
@@ -28,18 +31,38 @@ export const DATA_OPTIONS: Record<string, OptionSpec> = {
     description:
       "GoPro blurred images: blur or blur_gamma (required with --gopro; SVRNN used blur)",
   },
+  controlled: {
+    type: "string",
+    valueName: "NAME",
+    description: `controlled benchmark under ${CONTROLLED_ROOT}/ (deno task data controlled)`,
+  },
   pairs: { type: "string", valueName: "DIR", description: "use DIR/{blur,sharp}/" },
 };
 
 export function sourceFromArgs(ctx: Context): DataSource {
-  const gopro = ctx.str("gopro"), pairs = ctx.str("pairs");
-  if (gopro && pairs) throw new UsageError("give one of --gopro and --pairs, not both");
+  const gopro = ctx.str("gopro"), pairs = ctx.str("pairs"), controlled = ctx.str("controlled");
+  const given = ["gopro", "controlled", "pairs"].filter((k) => ctx.str(k) !== undefined);
+  if (given.length > 1) {
+    throw new UsageError(
+      `give one of --gopro, --controlled and --pairs, not ${
+        given.map((k) => `--${k}`).join(" and ")
+      }`,
+    );
+  }
   if (gopro) {
     const v = ctx.str("gopro-variant");
     if (!v || !GOPRO_BLURS.includes(v as GoProBlur)) {
       throw new UsageError(`--gopro needs --gopro-variant blur or blur_gamma, got "${v ?? ""}"`);
     }
     return { kind: "gopro", root: gopro, blur: v as GoProBlur };
+  }
+  if (controlled) {
+    if (!/^[A-Za-z0-9._-]+$/.test(controlled)) {
+      throw new UsageError(
+        `--controlled takes a benchmark name (letters, digits, . _ or -), got "${controlled}"`,
+      );
+    }
+    return { kind: "controlled", name: controlled, root: `${CONTROLLED_ROOT}/${controlled}` };
   }
   if (pairs) return { kind: "pairs", root: pairs };
   const name = ctx.str("benchmark")!;
@@ -49,22 +72,4 @@ export function sourceFromArgs(ctx: Context): DataSource {
     root: `data/benchmarks/${name}`,
     blur: ctx.choice("blur", GOPRO_BLURS, "blur_gamma"),
   };
-}
-
-/** listPairs, telling how to make a benchmark that is not there yet. */
-export async function pairsOf(src: DataSource, split: "train" | "test"): Promise<PairRef[]> {
-  try {
-    return await listPairs(src, split);
-  } catch (e) {
-    if (src.kind === "benchmark" && e instanceof InputError) {
-      throw new InputError(
-        BENCHMARKS[src.name]
-          ? `benchmark ${src.name} not found at ${src.root}: prepare it with ` +
-            `\`${prepareBenchmarkCommand(src.name)}\``
-          : `benchmark ${src.name} not found at ${src.root}, and no such benchmark can be ` +
-            `generated (known: ${Object.keys(BENCHMARKS).join(", ")}; deno task data benchmark)`,
-      );
-    }
-    throw e;
-  }
 }

@@ -7,9 +7,11 @@ import { type CommandSpec, type Context, runCommand, UsageError } from "./common
 import { describeBackend } from "../backends/select.ts";
 import { loadPair } from "../data/gopro.ts";
 import { writeImage } from "../data/image_io.ts";
-import { type EvalPair, evaluate } from "../eval/evaluate.ts";
-import { describeSource } from "../train/data.ts";
-import { DATA_OPTIONS, pairsOf, sourceFromArgs } from "./data_args.ts";
+import { evaluate } from "../eval/evaluate.ts";
+import { evalPairsOf } from "../train/data.ts";
+import { describeSource, hasSplits } from "../data/source.ts";
+import { listPairs } from "../data/source_io.ts";
+import { DATA_OPTIONS, sourceFromArgs } from "./data_args.ts";
 import { MODEL_OPTIONS, modelFromArgs, tileFromArgs } from "./model_args.ts";
 import { provenance, writeJsonAtomic } from "../records/provenance.ts";
 import { evalResult } from "../records/formats.ts";
@@ -49,21 +51,13 @@ async function main(ctx: Context) {
   const limit = ctx.int("limit", undefined, 1);
   const { model, weights, backend, ensemble } = await modelFromArgs(ctx);
   const split = ctx.choice("split", ["train", "test"] as const, "test");
-  if (split === "train" && src.kind === "pairs") {
+  if (split === "train" && !hasSplits(src)) {
     throw new UsageError(
-      "--split train needs a benchmark or --gopro: a --pairs folder has no splits",
+      "--split train needs a benchmark, --gopro or --controlled: a --pairs folder has no splits",
     );
   }
-  const refs = (await pairsOf(src, split)).slice(0, limit);
-  const pairs: EvalPair[] = refs.map((r) => {
-    let loaded: ReturnType<typeof loadPair> | null = null;
-    const get = () => (loaded ??= loadPair(r));
-    return {
-      name: r.sequence ? `${r.sequence}/${r.frame}` : r.frame,
-      blurry: async () => (await get()).blur,
-      sharp: async () => (await get()).sharp,
-    };
-  });
+  const refs = (await listPairs(src, split)).slice(0, limit);
+  const pairs = evalPairsOf(refs);
   ctx.progress(
     `${model.name} (${weights}${ensemble === "none" ? "" : ", flip ensemble"}) on ${
       describeSource(src)

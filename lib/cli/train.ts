@@ -1,7 +1,7 @@
 /**
  * `deno task train`: trains a registered model with the paper's recipe (every value
- * overridable) on the synthetic benchmark, the GoPro dataset or a folder of pairs.
- * Resumes from OUT/last.safetensors when it exists.
+ * overridable) on the synthetic benchmark, the GoPro dataset, a controlled benchmark or a
+ * folder of pairs. Resumes from OUT/last.safetensors when it exists.
  */
 import cliProgress from "cli-progress";
 import * as tf from "@tensorflow/tfjs";
@@ -27,8 +27,10 @@ import {
   trainOptions,
 } from "./train_args.ts";
 import { inputPsnr, type LogRecord, train, type TrainResult } from "../train/trainer.ts";
-import { describeSource, listPairs, makeTrainData } from "../train/data.ts";
-import { DATA_OPTIONS, pairsOf, sourceFromArgs } from "./data_args.ts";
+import { makeTrainData } from "../train/data.ts";
+import { describeSource, hasSplits } from "../data/source.ts";
+import { listPairs } from "../data/source_io.ts";
+import { DATA_OPTIONS, sourceFromArgs } from "./data_args.ts";
 import { sha256File } from "../data/image_io.ts";
 import { provenance } from "../records/provenance.ts";
 
@@ -126,6 +128,7 @@ for example:
 examples:
   deno task train --model svrnn-small --steps 2000 --batch 8 --patch 96 --lr 5e-4
   deno task train --model svrnn --gopro ~/GOPRO_Large --gopro-variant blur
+  deno task data controlled && deno task train --model svrnn-small --controlled mix
 outputs: OUT/last.safetensors (weights + Adam state), OUT/best.safetensors (best validation
 PSNR), OUT/log.jsonl (one JSON record per logged step and per validation). A run validates
 every --val-every steps and at its last step (--steps).`,
@@ -296,10 +299,10 @@ async function main(ctx: Context) {
     ? await checkInit(init, cfg.model, modelConfig(cfg.model, { ...overrides, seed: cfg.seed }))
     : undefined;
 
-  const trainPairs = await pairsOf(src, "train");
+  const trainPairs = await listPairs(src, "train");
   const valRefs = ctx.str("val-pairs")
     ? await listPairs({ kind: "pairs", root: ctx.str("val-pairs")! }, "test")
-    : src.kind === "pairs"
+    : !hasSplits(src)
     ? []
     : await listPairs(src, "test");
   const valImages = ctx.int("val-images", 8, 0);

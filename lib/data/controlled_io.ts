@@ -1,9 +1,9 @@
 /**
  * Controlled benchmarks on disk (Deno-only): `data/controlled/NAME/{train,test}/{blur,sharp}/`
- * (the pairs-folder layout `deno task train --pairs` reads) and a manifest that records the
- * spec and every pair's factors. Generated in seconds from the real-photo set (`deno task
- * data`; the fixtures only when a test asks for them), and reused while the manifest's spec
- * matches.
+ * (each split a pairs folder) and a manifest that records the spec and every pair's factors;
+ * read as a `{ kind: "controlled" }` DataSource (`deno task train --controlled NAME`).
+ * Generated in seconds from the real-photo set (`deno task data`; the fixtures only when a
+ * test asks for them), and reused while the manifest's spec matches.
  */
 import { sha256Text } from "./benchmark.ts";
 import {
@@ -113,6 +113,34 @@ export async function ensureControlled(
   await Deno.writeTextFile(tmp, JSON.stringify(manifest, null, 1) + "\n");
   await Deno.rename(tmp, manifestPath);
   return { dir, manifest, reused: false };
+}
+
+/**
+ * The manifest of the controlled benchmark in `dir`, with the command that makes it when it
+ * is not there (a folder without a manifest is an incomplete one).
+ */
+export async function readControlled(dir: string): Promise<ControlledManifest> {
+  const path = `${dir}/manifest.json`;
+  const name = dir.replace(/\/+$/, "").split("/").pop() ?? dir;
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) {
+      throw new InputError(`cannot read ${path}: ${(e as Error).message}`);
+    }
+    throw new InputError(
+      `controlled benchmark ${name} not found at ${dir} (no manifest.json): make it with ` +
+        `\`deno task data controlled --name ${name}\` (and its factor options)`,
+    );
+  }
+  try {
+    const m = JSON.parse(text) as ControlledManifest;
+    if (!Array.isArray(m?.pairs)) throw new Error("no pairs list");
+    return m;
+  } catch (e) {
+    throw new InputError(`${path}: not a controlled benchmark manifest (${(e as Error).message})`);
+  }
 }
 
 /** The pairs of one split as PairRefs (for the patch sampler and lib/eval). */

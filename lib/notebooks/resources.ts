@@ -30,7 +30,10 @@ import type { DeblurModel } from "../models/model.ts";
 import { BENCHMARKS, prepareBenchmarkCommand } from "../data/benchmark.ts";
 import { generateBenchmark } from "../data/benchmark_io.ts";
 import { exists } from "../data/image_io.ts";
-import { type GoProBlur, listGoProPairs, type PairRef } from "../data/gopro.ts";
+import type { GoProBlur, PairRef } from "../data/gopro.ts";
+import type { DataSource } from "../data/source.ts";
+import { listPairs } from "../data/source_io.ts";
+import { CONTROLLED_ROOT } from "../data/controlled_io.ts";
 import { isQuick } from "./env.ts";
 import { degraded } from "./degraded.ts";
 import { repoRoot, SHIPPED_CHECKPOINTS } from "../records/paths.ts";
@@ -442,21 +445,37 @@ export async function benchmarkOrSubstitute(
 export { evalPairsOf as evalPairs } from "../train/data.ts";
 
 /**
- * The pairs of a benchmark split (generating a quick one when needed), or of a GoPro
- * folder when `gopro` is given (`blur` must then be chosen explicitly).
+ * The pairs of a dataset split, through `listPairs` (lib/data/source_io.ts) like `deno task
+ * train` and `eval`: any `DataSource` (its paths taken as given), or the short forms
+ * `{ benchmark, blur? }` (under the repository's data/benchmarks/, a quick one generated when
+ * missing; blur defaults to blur_gamma), `{ controlled }` (under data/controlled/) and
+ * `{ gopro, blur }` (`blur` chosen explicitly).
  */
 export async function datasetPairs(
-  source: { benchmark: string; blur?: GoProBlur } | { gopro: string; blur: GoProBlur },
+  source:
+    | DataSource
+    | { benchmark: string; blur?: GoProBlur }
+    | { controlled: string }
+    | { gopro: string; blur: GoProBlur },
   split: "train" | "test",
   limit?: number,
 ): Promise<PairRef[]> {
-  let root: string;
-  if ("gopro" in source) root = source.gopro;
-  else {
+  let src: DataSource;
+  if ("kind" in source) src = source;
+  else if ("gopro" in source) src = { kind: "gopro", root: source.gopro, blur: source.blur };
+  else if ("controlled" in source) {
+    const name = source.controlled;
+    src = { kind: "controlled", name, root: `${repoRoot()}/${CONTROLLED_ROOT}/${name}` };
+  } else {
     const b = await ensureBenchmark(source.benchmark);
     if (!b.ok) throw new Error(b.message);
-    root = b.root;
+    src = {
+      kind: "benchmark",
+      name: source.benchmark,
+      root: b.root,
+      blur: source.blur ?? "blur_gamma",
+    };
   }
-  const refs = await listGoProPairs(root, { split, blur: source.blur ?? "blur_gamma" });
+  const refs = await listPairs(src, split);
   return limit === undefined ? refs : refs.slice(0, limit);
 }

@@ -105,7 +105,7 @@ export interface EvalResult {
   /** Where the weights came from (a checkpoint path, "shipped", "untrained stand-in"). */
   weights: string;
   params: number;
-  /** The data, described (lib/train/data.ts describeSource). */
+  /** The data, described (lib/data/source.ts describeSource). */
   data: string;
   split?: "train" | "test";
   backend: string;

@@ -13,7 +13,9 @@
  */
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from "../train/config.ts";
 import type { LogRecord } from "../train/trainer.ts";
-import { controlledPairs, ensureControlled } from "../data/controlled_io.ts";
+import { ensureControlled } from "../data/controlled_io.ts";
+import type { DataSource } from "../data/source.ts";
+import { listPairs } from "../data/source_io.ts";
 import { type Provenance, writeJsonAtomic } from "../records/provenance.ts";
 import { cachedResult, readCached, trainThenEvaluate } from "./train_eval.ts";
 import {
@@ -103,10 +105,11 @@ export async function runStudyRun(
 ): Promise<RunResult | null> {
   const path = runResultPath(s.name, run.key, o.resultsRoot ?? STUDY_RESULTS);
   const done = await cachedResult<RunResult>(path, (r) => sameRun(r, run, s), async () => {
-    const { dir, manifest } = await ensureControlled(run.benchmark, {
+    const { dir } = await ensureControlled(run.benchmark, {
       root: o.dataRoot,
       preferFixtures: o.preferFixtures,
     });
+    const data: DataSource = { kind: "controlled", name: run.benchmark.name, root: dir };
     const recipe: TrainConfig = {
       ...DEFAULT_TRAIN_CONFIG,
       ...s.budget,
@@ -120,8 +123,8 @@ export async function runStudyRun(
       recipe,
       // The run's seed wins over a seed in the variant's overrides.
       overrides: { ...(run.variant.overrides ?? {}), seed: run.seed },
-      train: controlledPairs(dir, manifest, "train"),
-      test: controlledPairs(dir, manifest, "test"),
+      train: await listPairs(data, "train"),
+      test: await listPairs(data, "test"),
       runDir: `${o.runsRoot ?? STUDY_RUNS}/${s.name}/${run.key}`,
       metadata: {
         provenance: o.provenance,
