@@ -38,6 +38,7 @@ import {
   factorFigure,
   gainByInputRows,
   joinStudies,
+  leversFigure,
   lossFigure,
   overviewFigure,
   perImageByImageFigure,
@@ -415,6 +416,24 @@ Deno.test("ablation views: a recipe sweep is compared like variants", () => {
     ["loss=l1", "[20, 25)", "30/30"],
   ]);
   assert.ok(Math.abs((bands[1]["mean gain (dB)"] as number) - 2.1) < 1e-9);
+});
+
+Deno.test("ablation views: every lever run in one figure, one bar per run against its reference", () => {
+  const study = (lr: number, shift: number) =>
+    oneModelStudy("svrnn-small", shift, { learningRate: lr, seed: 0 });
+  const lr = recipeSweep([study(1e-3, -0.5), study(1e-4, 0.2), study(3e-4, 0)], "learningRate");
+  const loss = recipeSweep([
+    study(3e-4, 0),
+    oneModelStudy("svrnn-small", 0.1, { learningRate: 3e-4, seed: 0, loss: "l1" }),
+  ], "loss");
+  const fig = leversFigure([
+    { what: "lr", study: lr, reference: sweepLabel("learningRate", 3e-4) },
+    { what: "loss", study: loss, reference: sweepLabel("loss", "l2") },
+  ])!;
+  const bar = fig.data[0] as { x: string[]; y: number[] };
+  assert.deepEqual(bar.x, ["lr 0.0001", "lr 0.001", "loss l1"]);
+  assert.ok(Math.abs(bar.y[1] + 0.5) < 1e-6 && Math.abs(bar.y[2] - 0.1) < 1e-6);
+  assert.equal(leversFigure([{ what: "x", study: lr, reference: "absent" }]), null);
 });
 
 Deno.test("ablation views: studies of two models under one recipe join into one", () => {

@@ -266,6 +266,36 @@ export function vsReferenceFigure(a: Ablations, reference = ABLATION_REFERENCE):
   );
 }
 
+/**
+ * Every lever run against its reference in one figure (notebook 03): one bar per run,
+ * labelled "lever value", the mean per-image PSNR difference with its 95% bootstrap CI.
+ */
+export function leversFigure(
+  levers: { what: string; study: Ablations; reference: string }[],
+): Figure | null {
+  const bars = levers.flatMap((l) =>
+    vsReference(l.study, l.reference).map((r) => ({
+      // "lr 0.001", "patch 32", "width mid": short enough for a static axis.
+      label: `${l.what} ${r.model.replace(/^[A-Za-z]+=/, "").replace(/^svrnn-/, "")}`,
+      d: r.diff,
+    }))
+  );
+  if (bars.length === 0) return null;
+  return barFigure(
+    bars.map((b) => b.label),
+    [{
+      name: "PSNR - reference",
+      values: bars.map((b) => b.d.mean),
+      interval: { lo: bars.map((b) => b.d.lo), hi: bars.map((b) => b.d.hi) },
+    }],
+    {
+      title: "Each lever run against the reference run: mean per-image PSNR difference, 95% CI",
+      yTitle: "dB (above 0: the lever helps)",
+      height: 460,
+    },
+  );
+}
+
 /** A dropdown of factors, each showing its variants' PSNR gain over the blurry input. */
 export function factorFigure(a: Ablations): Figure | null {
   const by = new Map(a.variants.map((v) => [v.model, v]));
