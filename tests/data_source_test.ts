@@ -143,8 +143,6 @@ const READERS = new Map<string, string>([
   ["lib/data/source_io.ts", "the one reader behind DataSource"],
   ["lib/data/gopro.ts", "defines listGoProPairs"],
   ["lib/data/controlled_io.ts", "defines controlledPairs"],
-  // reads the controlled mix it has just made; moving it means re-executing the notebook
-  ["lib/notebooks/sources/06_deblur_your_image.ts", "notebook 06"],
 ]);
 
 Deno.test("no file under lib/ but the readers lists a dataset's pairs itself", async () => {
