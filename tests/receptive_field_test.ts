@@ -221,3 +221,42 @@ Deno.test("edge map and correlation", () => {
   close(half.data[1], 0.25, 1e-6, "block (2..3) averages 0 and 0.5");
   close(half.data[2], 0.25, 1e-6, "block (4..5)");
 });
+
+Deno.test("profileDecay: geometric factor per gate step on each side, exact zeros; brightnessMap", () => {
+  const n = 65, c = 32;
+  const e: rf.ReceptiveField = {
+    width: n,
+    height: 3,
+    at: { x: c, y: 1 },
+    data: new Float32Array(n * 3),
+  } as rf.ReceptiveField;
+  for (let x = 0; x < n; x++) {
+    const d = x - c;
+    e.data[n + x] = d < 0 ? 0.8 ** (-d / 2) : d > 20 ? 0 : 0.5 ** (d / 2);
+  }
+  const d = rf.profileDecay(e, { from: 10 });
+  close(d.before.factor, 0.8, 1e-4, "left");
+  assert.equal(d.before.zeroFrom, null);
+  assert.equal(d.after.zeroFrom, 21);
+  assert.ok(Number.isNaN(d.after.factor), "more than half zero: ended");
+  const near = rf.profileDecay(e, { from: 4, to: 20 });
+  close(near.after.factor, 0.5, 1e-4, "right, before the zeros");
+  close(
+    rf.profileDecay(e, { from: 4, to: 20, step: 1 }).after.factor,
+    Math.SQRT1_2,
+    1e-4,
+    "per px",
+  );
+  const col = rf.profileDecay(e, { along: "col", from: 1 });
+  assert.ok(Number.isNaN(col.before.factor) && col.before.zeroFrom === 1, "column: only zeros");
+
+  const img = testImage(8, 6);
+  const b = rf.brightnessMap(img, 2);
+  assert.deepEqual([b.width, b.height], [4, 3]);
+  const luma = (i: number) =>
+    0.299 * img.data[3 * i] + 0.587 * img.data[3 * i + 1] + 0.114 * img.data[3 * i + 2];
+  close(b.data[0], (luma(0) + luma(1) + luma(8) + luma(9)) / 4, 1e-6, "block mean of luma");
+  const fitted = rf.brightnessMap(img, 2, 5, 2);
+  assert.deepEqual([fitted.width, fitted.height, fitted.data[4]], [5, 2, 0], "cut and padded");
+  assert.equal(fitted.data[1], b.data[1]);
+});

@@ -182,7 +182,8 @@ export function extent(
  * Share of the gradient mass strictly left / right / above / below the pixel (the pixel's
  * own column or row counts for neither side), counting only pixels at least `minDistance`
  * away along that axis (default 1). A causal left-to-right scan puts its far-field mass on
- * the left; four directions balance it.
+ * the left; scans in both directions put mass on both sides (in what proportion, the
+ * convolutions' weights decide too).
  */
 export function sideMass(rf: ReceptiveField, minDistance = 1): {
   left: number;
@@ -219,6 +220,61 @@ export function massBeyond(rf: ReceptiveField, radius: number): number {
 export function profile(rf: ReceptiveField, along: "row" | "col"): Float32Array {
   if (along === "row") return rf.data.slice(rf.at.y * rf.width, (rf.at.y + 1) * rf.width);
   return Float32Array.from({ length: rf.height }, (_, y) => rf.data[y * rf.width + rf.at.x]);
+}
+
+/** How an ERF's profile falls off on one side of the pixel (see `profileDecay`). */
+export interface ProfileDecay {
+  /**
+   * Geometric decay factor per `step` px: exp(step * slope) of a least-squares line through
+   * log|grad| against the distance, over the nonzero values between `from` and `to` px;
+   * NaN when fewer than half of them are nonzero (the profile has ended).
+   */
+  factor: number;
+  /** The nearest distance (px, at least 1) from which every value out to the border is exactly 0, or null. */
+  zeroFrom: number | null;
+}
+
+/**
+ * The decay of the profile of `rf` along its row ("row": left and right of the pixel) or
+ * column ("col": up and down), fitted between `from` and `to` px from the pixel (default
+ * an eighth of the side to the border) per `step` px (default 2: one half-resolution pixel
+ * of SVRNN, one gate step, so an open-gate scan with gate g decays by about g).
+ */
+export function profileDecay(
+  rf: ReceptiveField,
+  opts: { along?: "row" | "col"; from?: number; to?: number; step?: number } = {},
+): { before: ProfileDecay; after: ProfileDecay } {
+  const along = opts.along ?? "row";
+  const p = profile(rf, along);
+  const at = along === "row" ? rf.at.x : rf.at.y;
+  const n = p.length, step = opts.step ?? 2;
+  const side = (dir: -1 | 1): ProfileDecay => {
+    const room = dir < 0 ? at : n - 1 - at;
+    const from = Math.max(1, opts.from ?? Math.round(n / 8));
+    const to = Math.min(room, opts.to ?? room);
+    const pts: [number, number][] = [];
+    let count = 0;
+    for (let d = from; d <= to; d++) {
+      count++;
+      const v = p[at + dir * d];
+      if (v > 0) pts.push([d, Math.log(v)]);
+    }
+    let factor = NaN;
+    if (count > 0 && pts.length >= Math.max(2, count / 2)) {
+      const mx = pts.reduce((a, q) => a + q[0], 0) / pts.length;
+      const my = pts.reduce((a, q) => a + q[1], 0) / pts.length;
+      let sxy = 0, sxx = 0;
+      for (const [x, y] of pts) (sxy += (x - mx) * (y - my)), (sxx += (x - mx) ** 2);
+      factor = sxx > 0 ? Math.exp(step * sxy / sxx) : NaN;
+    }
+    let zeroFrom: number | null = null;
+    for (let d = room; d >= 1; d--) {
+      if (p[at + dir * d] !== 0) break;
+      zeroFrom = d;
+    }
+    return { factor, zeroFrom };
+  };
+  return { before: side(-1), after: side(1) };
 }
 
 export interface ErfSummary {
@@ -431,11 +487,7 @@ export function memoryMap(maps: GateMap[], cap?: number): Map2D {
  */
 export function edgeMap(img: RgbImage, factor = 2, width?: number, height?: number): Map2D {
   const W = img.width, H = img.height;
-  const luma = new Float32Array(W * H);
-  for (let i = 0; i < W * H; i++) {
-    luma[i] = 0.299 * img.data[3 * i] + 0.587 * img.data[3 * i + 1] +
-      0.114 * img.data[3 * i + 2];
-  }
+  const luma = lumaOf(img);
   const g = new Float32Array(W * H);
   for (let y = 0; y < H; y++) {
     for (let x = 0; x < W; x++) {
@@ -446,13 +498,37 @@ export function edgeMap(img: RgbImage, factor = 2, width?: number, height?: numb
       g[y * W + x] = Math.hypot(gx, gy);
     }
   }
-  const d = downsampleMap({ width: W, height: H, data: g }, factor);
+  return fitMap(downsampleMap({ width: W, height: H, data: g }, factor), width, height);
+}
+
+/** Rec. 601 luma of every pixel. */
+function lumaOf(img: RgbImage): Float32Array {
+  const luma = new Float32Array(img.width * img.height);
+  for (let i = 0; i < luma.length; i++) {
+    luma[i] = 0.299 * img.data[3 * i] + 0.587 * img.data[3 * i + 1] +
+      0.114 * img.data[3 * i + 2];
+  }
+  return luma;
+}
+
+/** `d` cut or zero-padded to width x height (unchanged when either is undefined). */
+function fitMap(d: Map2D, width?: number, height?: number): Map2D {
   if (width === undefined || height === undefined) return d;
   const out = new Float32Array(width * height);
   for (let y = 0; y < Math.min(height, d.height); y++) {
     for (let x = 0; x < Math.min(width, d.width); x++) out[y * width + x] = d.data[y * d.width + x];
   }
   return { width, height, data: out };
+}
+
+/**
+ * The image's brightness (Rec. 601 luma) averaged over `factor` x `factor` blocks, on the
+ * grid of the gate maps like `edgeMap`: to ask whether gates follow brightness rather than
+ * edges.
+ */
+export function brightnessMap(img: RgbImage, factor = 2, width?: number, height?: number): Map2D {
+  const d = downsampleMap({ width: img.width, height: img.height, data: lumaOf(img) }, factor);
+  return fitMap(d, width, height);
 }
 
 /** Pearson correlation of two equal-length arrays (NaN when either is constant). */

@@ -15,7 +15,7 @@ import { type Provenance, provenance } from "../records/provenance.ts";
 import { notebookName, repoRoot, resultsDir } from "../records/paths.ts";
 import type { Figure } from "./figure.ts";
 import { figurePage } from "./html.ts";
-import { show, showTable } from "./show.ts";
+import { type Bundle, display, show, showTable } from "./show.ts";
 import { renderSvg } from "./svg.ts";
 import { type Column, markdownTable, type Row } from "./table.ts";
 
@@ -116,6 +116,50 @@ export async function writeFigure(
     JSON.stringify({ name, notebook: notebook ?? null, provenance: prov, figure: fig }) + "\n",
   );
   return paths;
+}
+
+/**
+ * Writes a standalone SVG (a diagram that is no plotly figure, such as
+ * lib/viz/architecture.ts's) as `<results>/figures/NAME.svg` (or `opts.dir`), with the
+ * provenance in its `<metadata>`. Returns the path.
+ */
+export async function writeSvg(
+  svg: string,
+  name: string,
+  opts: { dir?: string; notebook?: string } = {},
+): Promise<string> {
+  checkName(name);
+  if (!/^<svg[\s>]/.test(svg)) throw new Error(`writeSvg: ${name} is not an <svg> document`);
+  const dir = opts.dir ?? `${resultsDir()}/figures`;
+  await Deno.mkdir(dir, { recursive: true });
+  const prov = await runProvenance();
+  const notebook = opts.notebook ?? notebookName();
+  const meta = [
+    `${name}: written by lib/viz/write.ts${notebook ? ` from notebooks/${notebook}.ipynb` : ""}`,
+    `regenerate: ${prov.command}`,
+    `commit ${prov.commit}${prov.dirty ? " (uncommitted changes)" : ""}, ${prov.date}`,
+  ].join("\n").replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  const path = `${dir}/${name}.svg`;
+  await writeAtomic(
+    path,
+    svg.replace(/^<svg[^>]*>/, (m) => `${m}\n<metadata>\n${meta}\n</metadata>`),
+  );
+  return path;
+}
+
+/**
+ * Displays a MIME bundle holding an `image/svg+xml` (e.g. `architectureBundle`) and writes
+ * that SVG as `<results>/figures/NAME.svg` (`writeSvg`).
+ */
+export async function showAndSaveSvg(
+  bundle: Bundle,
+  name: string,
+  opts: { dir?: string; notebook?: string } = {},
+): Promise<void> {
+  const svg = bundle["image/svg+xml"];
+  if (typeof svg !== "string") throw new Error(`showAndSaveSvg: ${name} has no image/svg+xml`);
+  await display(bundle);
+  await writeSvg(svg, name, opts);
 }
 
 export interface WrittenTable {
