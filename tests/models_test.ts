@@ -18,12 +18,22 @@ import {
   upsample2x,
 } from "#lib/models/layers.ts";
 import { isMultiScale } from "#lib/models/model.ts";
+import { checkFields, fieldDefaults } from "#lib/models/fields.ts";
+import {
+  CNN_CONTROL_FIELDS,
+  DEFAULT_CNN_CONTROL_CONFIG,
+  validateCNNControlConfig,
+} from "#lib/models/cnn_control.ts";
+import { DEFAULT_NAH_CONFIG, NAH_FIELDS, validateNahConfig } from "#lib/models/deepdeblur.ts";
 import { createModel, listModels, MODEL_NAMES, modelParamCount } from "#lib/models/registry.ts";
 import {
   CONCAT_ORDER,
+  DEFAULT_SVRNN_CONFIG,
   GATE_SLICE_ORDER,
   mergeDirections,
+  SVRNN_FIELDS,
   type SVRNNConfig,
+  validateSVRNNConfig,
 } from "#lib/models/svrnn.ts";
 import type { NahConfig } from "#lib/models/deepdeblur.ts";
 import { ABLATION_VARIANTS } from "#lib/models/variants.ts";
@@ -467,6 +477,43 @@ Deno.test("svrnn ablation configs: gate sources, directions, blocks, fuse, resiz
   assert.throws(() => createModel("svrnn-small", { e1Kernel: 4 }), /odd/);
   assert.throws(() => createModel("svrnn-huge"), /unknown model "svrnn-huge"; known: svrnn, nah/);
   x.dispose();
+});
+
+Deno.test("config fields: each model's defaults and validator come from its one field list", () => {
+  const families = [
+    ["svrnn", SVRNN_FIELDS, DEFAULT_SVRNN_CONFIG, validateSVRNNConfig],
+    ["nah", NAH_FIELDS, DEFAULT_NAH_CONFIG, validateNahConfig],
+    ["cnn", CNN_CONTROL_FIELDS, DEFAULT_CNN_CONTROL_CONFIG, validateCNNControlConfig],
+  ] as const;
+  for (const [what, fields, defaults, validate] of families) {
+    assert.ok(Object.isFrozen(defaults));
+    assert.deepEqual(Object.keys(defaults), Object.keys(fields));
+    assert.deepEqual({ ...defaults }, fieldDefaults(fields));
+    (validate as (c: unknown) => void)({ ...defaults });
+    for (const [k, f] of Object.entries(fields)) {
+      assert.ok(f.doc.length > 0 && !f.doc.includes("\n"), `${what} ${k}: one line of doc`);
+      // A value of the wrong type for every field: an Error naming the config and the field.
+      const bad = { ...defaults, [k]: typeof f.default === "string" ? 7 : "seven" };
+      assert.throws(
+        () => (validate as (c: unknown) => void)(bad),
+        new RegExp(`^Error: ${what} config ${k} `),
+      );
+    }
+  }
+  // The kinds: odd kernels, closed and open ranges, lists of distinct choices.
+  const c = (o: Partial<SVRNNConfig>) => () =>
+    validateSVRNNConfig({ ...DEFAULT_SVRNN_CONFIG, ...o });
+  assert.throws(c({ d1Kernel: 8 }), /svrnn config d1Kernel must be odd, got 8/);
+  assert.throws(c({ numBlocks: -1 }), /svrnn config numBlocks must be an integer >= 0, got -1/);
+  assert.throws(c({ gateValue: -1 }), /svrnn config gateValue must be in \(-1, 1\), got -1/);
+  assert.throws(c({ leakySlope: NaN }), /leakySlope must be a finite number, got NaN/);
+  assert.throws(c({ directions: ["top-bottom", "top-bottom"] }), /directions has duplicates/);
+  assert.throws(c({ directions: [] }), /directions must not be empty when numBlocks > 0/);
+  c({ directions: [], numBlocks: 0 })();
+  assert.throws(
+    () => checkFields("nah", NAH_FIELDS, { ...DEFAULT_NAH_CONFIG, scales: 9 }),
+    /nah config scales must be an integer in \[1, 8\], got 9/,
+  );
 });
 
 Deno.test("mergeDirections equals a max or mean over the stacked scans, values and gradients", async () => {

@@ -8,9 +8,19 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import {
+  bool,
+  checkFields,
+  choice,
+  fieldDefaults,
+  type FieldValues,
+  FINITE,
+  int,
+  kernel,
+  mergeConfig,
+  num,
+} from "./fields.ts";
+import {
   checkInput,
-  checkInt,
-  checkOneOf,
   conv,
   type ConvLayer,
   convParamCount,
@@ -20,7 +30,6 @@ import {
   createConv,
   INIT_SCHEMES,
   type InitScheme,
-  mergeConfig,
   RESIZE_MODES,
   type ResizeMode,
   singleScaleModel,
@@ -29,54 +38,42 @@ import {
 } from "./layers.ts";
 import type { DeblurModel } from "./model.ts";
 
-export interface CNNControlConfig {
-  /** Input and output channels (RGB). */
-  channels: number;
-  /** Channels of e1 (full resolution), as SVRNN's e1Channels. */
-  e1Channels: number;
-  /** Kernel of conve1_1. */
-  e1Kernel: number;
-  /** Kernel of conve1_2 (stride 2). */
-  e2Kernel: number;
-  /** Kernel of convd1_1. */
-  d1Kernel: number;
-  /** Kernel of convd1_2. */
-  d2Kernel: number;
-  /** Channels of e2 and of the stack's output, as SVRNN's rnnChannels. */
-  rnnChannels: number;
-  /** Number of 3x3 convs in the middle stack (>= 1). */
-  depth: number;
-  /** Channels inside the middle stack. */
-  width: number;
-  /** Bilinear x2 upsampling mode of the decoder. */
-  resize: ResizeMode;
-  /** Negative slope of every LReLU. */
-  leakySlope: number;
-  /** Weight initialisation (biases start at zero). */
-  init: InitScheme;
-  /** Seed of the initialisation. */
-  seed: number;
-  /** Add the input to the output, as the SVRNN config it controls for. */
-  residual: boolean;
-}
+/**
+ * Every CNN-control config field, declared once: default (SVRNN's paper skeleton with an
+ * 8-conv, 64-wide middle), range and doc. CNNControlConfig, DEFAULT_CNN_CONTROL_CONFIG and
+ * validateCNNControlConfig are derived from it.
+ */
+export const CNN_CONTROL_FIELDS = {
+  channels: int(3, 1, "Input and output channels (RGB)."),
+  e1Channels: int(16, 1, "Channels of e1 (full resolution), as SVRNN's e1Channels."),
+  e1Kernel: kernel(11, "Kernel of conve1_1."),
+  e2Kernel: kernel(7, "Kernel of conve1_2 (stride 2)."),
+  d1Kernel: kernel(9, "Kernel of convd1_1."),
+  d2Kernel: kernel(5, "Kernel of convd1_2."),
+  rnnChannels: int(32, 1, "Channels of e2 and of the stack's output, as SVRNN's rnnChannels."),
+  depth: int(8, 1, "Number of 3x3 convs in the middle stack (>= 1)."),
+  width: int(64, 1, "Channels inside the middle stack."),
+  resize: choice<ResizeMode>(
+    "half-pixel",
+    RESIZE_MODES,
+    "Bilinear x2 upsampling mode of the decoder.",
+  ),
+  leakySlope: num(0.1, FINITE, "Negative slope of every LReLU."),
+  init: choice<InitScheme>(
+    "xavier-caffe",
+    INIT_SCHEMES,
+    "Weight initialisation (biases start at zero).",
+  ),
+  seed: int(0, 0, "Seed of the initialisation."),
+  residual: bool(false, "Add the input to the output, as the SVRNN config it controls for."),
+};
+
+export type CNNControlConfig = FieldValues<typeof CNN_CONTROL_FIELDS>;
 
 /** The default control: SVRNN's paper skeleton with an 8-conv, 64-wide middle. */
-export const DEFAULT_CNN_CONTROL_CONFIG: Readonly<CNNControlConfig> = Object.freeze({
-  channels: 3,
-  e1Channels: 16,
-  e1Kernel: 11,
-  e2Kernel: 7,
-  d1Kernel: 9,
-  d2Kernel: 5,
-  rnnChannels: 32,
-  depth: 8,
-  width: 64,
-  resize: "half-pixel" as ResizeMode,
-  leakySlope: 0.1,
-  init: "xavier-caffe" as InitScheme,
-  seed: 0,
-  residual: false,
-});
+export const DEFAULT_CNN_CONTROL_CONFIG: Readonly<CNNControlConfig> = Object.freeze(
+  fieldDefaults(CNN_CONTROL_FIELDS),
+);
 
 export function cnnControlConfig(overrides?: Partial<CNNControlConfig>): CNNControlConfig {
   const c = mergeConfig("cnn", DEFAULT_CNN_CONTROL_CONFIG as CNNControlConfig, overrides);
@@ -84,21 +81,9 @@ export function cnnControlConfig(overrides?: Partial<CNNControlConfig>): CNNCont
   return c;
 }
 
+/** Throws an Error naming the field unless `c` is a valid CNN-control config. */
 export function validateCNNControlConfig(c: CNNControlConfig): void {
-  for (const k of ["channels", "e1Channels", "rnnChannels", "depth", "width"] as const) {
-    checkInt(`cnn config ${k}`, c[k], 1);
-  }
-  for (const k of ["e1Kernel", "e2Kernel", "d1Kernel", "d2Kernel"] as const) {
-    checkInt(`cnn config ${k}`, c[k], 1);
-    if (c[k] % 2 === 0) throw new Error(`cnn config ${k} must be odd, got ${c[k]}`);
-  }
-  checkOneOf("cnn config resize", c.resize, RESIZE_MODES);
-  if (typeof c.leakySlope !== "number" || !Number.isFinite(c.leakySlope)) {
-    throw new Error(`cnn config leakySlope must be a finite number, got ${c.leakySlope}`);
-  }
-  checkOneOf("cnn config init", c.init, INIT_SCHEMES);
-  checkInt("cnn config seed", c.seed, 0);
-  checkOneOf("cnn config residual", c.residual, [true, false]);
+  checkFields("cnn", CNN_CONTROL_FIELDS, c);
 }
 
 export function cnnControlLayers(c: CNNControlConfig): ConvSpec[] {

@@ -17,9 +17,19 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import {
+  bool,
+  checkFields,
+  choice,
+  fieldDefaults,
+  type FieldValues,
+  FINITE,
+  int,
+  kernel,
+  mergeConfig,
+  num,
+} from "./fields.ts";
+import {
   checkInput,
-  checkInt,
-  checkOneOf,
   conv,
   type ConvLayer,
   convParamCount,
@@ -30,46 +40,44 @@ import {
   cropTo,
   INIT_SCHEMES,
   type InitScheme,
-  mergeConfig,
   padToMultiple,
   pixelShuffle,
   variablePrefix,
 } from "./layers.ts";
 import { countParams, type MultiScaleModel } from "./model.ts";
 
-export interface NahConfig {
-  /** Input and output channels (RGB). */
-  channels: number;
-  /** Pyramid levels, each half the size of the next finer one. */
-  scales: number;
-  /** Feature channels of every conv inside a scale. */
-  features: number;
-  /** Kernel size of every conv. */
-  kernel: number;
-  /** ResBlocks per scale. */
-  resBlocks: number;
-  /** Subtracted from the inputs and added to the outputs (rgb_range / 2 in the port). */
-  meanShift: number;
-  /** Weight initialisation (biases start at zero); "pytorch" as the port's nn.Conv2d. */
-  init: InitScheme;
-  /** Seed of the initialisation: one seed, one set of weights. */
-  seed: number;
-  /** Add each scale's blurry input to its output (not in the paper; see registry.ts). */
-  residual: boolean;
-}
+/**
+ * Every Nah et al. config field, declared once: default (the paper's network, 11,721,321
+ * trainable parameters), range and doc. NahConfig, DEFAULT_NAH_CONFIG and
+ * validateNahConfig are derived from it.
+ */
+export const NAH_FIELDS = {
+  channels: int(3, 1, "Input and output channels (RGB)."),
+  scales: int(3, [1, 8], "Pyramid levels, each half the size of the next finer one."),
+  features: int(64, 1, "Feature channels of every conv inside a scale."),
+  kernel: kernel(5, "Kernel size of every conv."),
+  resBlocks: int(19, 0, "ResBlocks per scale."),
+  meanShift: num(
+    0.5,
+    FINITE,
+    "Subtracted from the inputs and added to the outputs (rgb_range / 2 in the port).",
+  ),
+  init: choice<InitScheme>(
+    "pytorch",
+    INIT_SCHEMES,
+    'Weight initialisation (biases start at zero); "pytorch" as the port\'s nn.Conv2d.',
+  ),
+  seed: int(0, 0, "Seed of the initialisation: one seed, one set of weights."),
+  residual: bool(
+    false,
+    "Add each scale's blurry input to its output (not in the paper; see registry.ts).",
+  ),
+};
+
+export type NahConfig = FieldValues<typeof NAH_FIELDS>;
 
 /** The paper's network: 11,721,321 trainable parameters. */
-export const DEFAULT_NAH_CONFIG: Readonly<NahConfig> = Object.freeze({
-  channels: 3,
-  scales: 3,
-  features: 64,
-  kernel: 5,
-  resBlocks: 19,
-  meanShift: 0.5,
-  init: "pytorch" as InitScheme,
-  seed: 0,
-  residual: false,
-});
+export const DEFAULT_NAH_CONFIG: Readonly<NahConfig> = Object.freeze(fieldDefaults(NAH_FIELDS));
 
 export function nahConfig(overrides?: Partial<NahConfig>): NahConfig {
   const c = mergeConfig("nah", DEFAULT_NAH_CONFIG as NahConfig, overrides);
@@ -77,19 +85,9 @@ export function nahConfig(overrides?: Partial<NahConfig>): NahConfig {
   return c;
 }
 
+/** Throws an Error naming the field unless `c` is a valid Nah et al. config. */
 export function validateNahConfig(c: NahConfig): void {
-  checkInt("nah config channels", c.channels, 1);
-  checkInt("nah config scales", c.scales, 1, 8);
-  checkInt("nah config features", c.features, 1);
-  checkInt("nah config kernel", c.kernel, 1);
-  if (c.kernel % 2 === 0) throw new Error(`nah config kernel must be odd, got ${c.kernel}`);
-  checkInt("nah config resBlocks", c.resBlocks, 0);
-  if (typeof c.meanShift !== "number" || !Number.isFinite(c.meanShift)) {
-    throw new Error(`nah config meanShift must be a finite number, got ${c.meanShift}`);
-  }
-  checkOneOf("nah config init", c.init, INIT_SCHEMES);
-  checkInt("nah config seed", c.seed, 0);
-  checkOneOf("nah config residual", c.residual, [true, false]);
+  checkFields("nah", NAH_FIELDS, c);
 }
 
 /** The conv layers, coarsest scale first (the order they run), conv_end layers last. */

@@ -265,46 +265,6 @@ export function checkInput(model: string, x: tf.Tensor, channels: number): void 
   }
 }
 
-/** Rejects keys of `overrides` that are not fields of `defaults`, naming the valid ones. */
-export function mergeConfig<C extends object>(
-  what: string,
-  defaults: C,
-  overrides: Partial<C> | undefined,
-): C {
-  const out = { ...defaults } as C;
-  if (overrides === undefined) return out;
-  const unknown = Object.keys(overrides).filter((k) => !(k in defaults));
-  if (unknown.length > 0) {
-    throw new Error(
-      `${what}: unknown config field${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")}; ` +
-        `valid fields: ${Object.keys(defaults).join(", ")}`,
-    );
-  }
-  for (const [k, v] of Object.entries(overrides)) {
-    if (v !== undefined) (out as Record<string, unknown>)[k] = v;
-  }
-  return out;
-}
-
-/** Throws unless v is an integer in [min, max]. */
-export function checkInt(what: string, v: unknown, min: number, max = Infinity): void {
-  if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
-    const range = max === Infinity ? `>= ${min}` : `in [${min}, ${max}]`;
-    throw new Error(`${what} must be an integer ${range}, got ${JSON.stringify(v)}`);
-  }
-}
-
-/** Throws unless v is one of `options`. */
-export function checkOneOf<T>(what: string, v: unknown, options: readonly T[]): void {
-  if (!options.includes(v as T)) {
-    throw new Error(
-      `${what} must be one of ${options.map((o) => JSON.stringify(o)).join(", ")}, got ${
-        JSON.stringify(v)
-      }`,
-    );
-  }
-}
-
 /**
  * The DeblurModel object shared by the single-scale builders: `run(x, record?)` is the
  * network on an input whose sides are multiples of `multiple`; predict and analyze pad any

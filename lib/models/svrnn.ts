@@ -16,9 +16,21 @@
 import * as tf from "@tensorflow/tfjs";
 import { type Direction, DIRECTIONS, gateRecurrent } from "../ops/gate_rnn.ts";
 import {
+  between,
+  bool,
+  checkFields,
+  choice,
+  fieldDefaults,
+  type FieldValues,
+  FINITE,
+  int,
+  kernel,
+  list,
+  mergeConfig,
+  num,
+} from "./fields.ts";
+import {
   checkInput,
-  checkInt,
-  checkOneOf,
   conv,
   type ConvLayer,
   convParamCount,
@@ -28,7 +40,6 @@ import {
   createConv,
   INIT_SCHEMES,
   type InitScheme,
-  mergeConfig,
   RESIZE_MODES,
   type ResizeMode,
   singleScaleModel,
@@ -48,69 +59,73 @@ export type GateSource =
 
 export const GATE_SOURCES: readonly GateSource[] = ["variant", "invariant", "fixed"];
 
-export interface SVRNNConfig {
-  /** Input and output channels (RGB). */
-  channels: number;
-  /** Channels of e1, the full-resolution features of conve1_1 (skipped to convd1_2). */
-  e1Channels: number;
-  /** Kernel of conve1_1. */
-  e1Kernel: number;
-  /** Kernel of conve1_2, the stride-2 conv producing e2. */
-  e2Kernel: number;
-  /** Kernel of convd1_1. */
-  d1Kernel: number;
-  /** Kernel of convd1_2, the output conv. */
-  d2Kernel: number;
-  /** Channels of e2, of every directional scan and of every block's output. */
-  rnnChannels: number;
-  /** Width of convg1_*; the VGG stages are 1x, 2x, 4x, 8x it (convgd1 2x, convgd2 4x). */
-  genWidth: number;
-  /** Number of RNN blocks (0 = encoder-decoder only). */
-  numBlocks: number;
-  /** Scan directions in every block (any non-empty subset, order irrelevant). */
-  directions: Direction[];
-  /** Gate source, see GateSource. */
-  gate: GateSource;
-  /** "fixed": the constant gate; "invariant": the gate every channel starts from. */
-  gateValue: number;
-  /** True: conv_rnnK (3x3, LReLU) fuses the concatenated directions after every block. */
-  fuse: boolean;
-  /** Without fusing: how the directions merge (elementwise max as Liu et al. 2016, or mean). */
-  unfusedMerge: "max" | "mean";
-  /** Bilinear x2 upsampling mode (convgd path and decoder). */
-  resize: ResizeMode;
-  /** Negative slope of every LReLU. */
-  leakySlope: number;
-  /** Weight initialisation (biases start at zero). */
-  init: InitScheme;
-  /** Seed of the initialisation (not from the paper): one seed, one set of weights. */
-  seed: number;
-  /** Add the input to the output (not in the paper, which has no residual; see registry.ts). */
-  residual: boolean;
-}
+/**
+ * Every SVRNN config field, declared once: default (the paper's network, 9,227,027
+ * trainable parameters), range and doc. SVRNNConfig, DEFAULT_SVRNN_CONFIG and
+ * validateSVRNNConfig are derived from it.
+ */
+export const SVRNN_FIELDS = {
+  channels: int(3, 1, "Input and output channels (RGB)."),
+  e1Channels: int(
+    16,
+    1,
+    "Channels of e1, the full-resolution features of conve1_1 (skipped to convd1_2).",
+  ),
+  e1Kernel: kernel(11, "Kernel of conve1_1."),
+  e2Kernel: kernel(7, "Kernel of conve1_2, the stride-2 conv producing e2."),
+  d1Kernel: kernel(9, "Kernel of convd1_1."),
+  d2Kernel: kernel(5, "Kernel of convd1_2, the output conv."),
+  rnnChannels: int(32, 1, "Channels of e2, of every directional scan and of every block's output."),
+  genWidth: int(
+    64,
+    1,
+    "Width of convg1_*; the VGG stages are 1x, 2x, 4x, 8x it (convgd1 2x, convgd2 4x).",
+  ),
+  numBlocks: int(4, 0, "Number of RNN blocks (0 = encoder-decoder only)."),
+  directions: list(
+    DIRECTIONS,
+    DIRECTIONS,
+    "Scan directions in every block (any non-empty subset, order irrelevant).",
+  ),
+  gate: choice<GateSource>("variant", GATE_SOURCES, "Gate source, see GateSource."),
+  gateValue: between(
+    0.5,
+    [-1, 1],
+    '"fixed": the constant gate; "invariant": the gate every channel starts from.',
+  ),
+  fuse: bool(
+    true,
+    "True: conv_rnnK (3x3, LReLU) fuses the concatenated directions after every block.",
+  ),
+  unfusedMerge: choice<"max" | "mean">(
+    "max",
+    ["max", "mean"],
+    "Without fusing: how the directions merge (elementwise max as Liu et al. 2016, or mean).",
+  ),
+  resize: choice<ResizeMode>(
+    "half-pixel",
+    RESIZE_MODES,
+    "Bilinear x2 upsampling mode (convgd path and decoder).",
+  ),
+  leakySlope: num(0.1, FINITE, "Negative slope of every LReLU."),
+  init: choice<InitScheme>(
+    "xavier-caffe",
+    INIT_SCHEMES,
+    "Weight initialisation (biases start at zero).",
+  ),
+  seed: int(0, 0, "Seed of the initialisation (not from the paper): one seed, one set of weights."),
+  residual: bool(
+    false,
+    "Add the input to the output (not in the paper, which has no residual; see registry.ts).",
+  ),
+};
+
+export type SVRNNConfig = FieldValues<typeof SVRNN_FIELDS>;
 
 /** The paper's network: 9,227,027 trainable parameters. */
-export const DEFAULT_SVRNN_CONFIG: Readonly<SVRNNConfig> = Object.freeze({
-  channels: 3,
-  e1Channels: 16,
-  e1Kernel: 11,
-  e2Kernel: 7,
-  d1Kernel: 9,
-  d2Kernel: 5,
-  rnnChannels: 32,
-  genWidth: 64,
-  numBlocks: 4,
-  directions: ["left-right", "right-left", "top-bottom", "bottom-top"] as Direction[],
-  gate: "variant" as GateSource,
-  gateValue: 0.5,
-  fuse: true,
-  unfusedMerge: "max" as const,
-  resize: "half-pixel" as ResizeMode,
-  leakySlope: 0.1,
-  init: "xavier-caffe" as InitScheme,
-  seed: 0,
-  residual: false,
-});
+export const DEFAULT_SVRNN_CONFIG: Readonly<SVRNNConfig> = Object.freeze(
+  fieldDefaults(SVRNN_FIELDS),
+);
 
 /**
  * The gate channels of one block are cut in this order (prototxt: x1, y1, x2, y2) ...
@@ -162,35 +177,12 @@ export function svrnnConfig(overrides?: Partial<SVRNNConfig>): SVRNNConfig {
   return c;
 }
 
+/** Throws an Error naming the field unless `c` is a valid SVRNN config. */
 export function validateSVRNNConfig(c: SVRNNConfig): void {
-  for (const k of ["channels", "e1Channels", "rnnChannels", "genWidth"] as const) {
-    checkInt(`svrnn config ${k}`, c[k], 1);
+  checkFields("svrnn", SVRNN_FIELDS, c);
+  if (c.numBlocks > 0 && c.directions.length === 0) {
+    throw new Error("svrnn config directions must not be empty when numBlocks > 0, got []");
   }
-  for (const k of ["e1Kernel", "e2Kernel", "d1Kernel", "d2Kernel"] as const) {
-    checkInt(`svrnn config ${k}`, c[k], 1);
-    if (c[k] % 2 === 0) throw new Error(`svrnn config ${k} must be odd, got ${c[k]}`);
-  }
-  checkInt("svrnn config numBlocks", c.numBlocks, 0);
-  if (!Array.isArray(c.directions) || (c.numBlocks > 0 && c.directions.length === 0)) {
-    throw new Error(`svrnn config directions must be a non-empty array of ${DIRECTIONS}`);
-  }
-  for (const d of c.directions) checkOneOf("svrnn config directions[]", d, DIRECTIONS);
-  if (new Set(c.directions).size !== c.directions.length) {
-    throw new Error(`svrnn config directions has duplicates: ${c.directions.join(", ")}`);
-  }
-  checkOneOf("svrnn config gate", c.gate, GATE_SOURCES);
-  if (typeof c.gateValue !== "number" || !(Math.abs(c.gateValue) < 1)) {
-    throw new Error(`svrnn config gateValue must be in (-1, 1), got ${c.gateValue}`);
-  }
-  checkOneOf("svrnn config fuse", c.fuse, [true, false]);
-  checkOneOf("svrnn config unfusedMerge", c.unfusedMerge, ["max", "mean"]);
-  checkOneOf("svrnn config resize", c.resize, RESIZE_MODES);
-  if (typeof c.leakySlope !== "number" || !Number.isFinite(c.leakySlope)) {
-    throw new Error(`svrnn config leakySlope must be a finite number, got ${c.leakySlope}`);
-  }
-  checkOneOf("svrnn config init", c.init, INIT_SCHEMES);
-  checkInt("svrnn config seed", c.seed, 0);
-  checkOneOf("svrnn config residual", c.residual, [true, false]);
 }
 
 /** The directions of one block in gate-slice order and in concat order. */

@@ -5,19 +5,22 @@
  * the checks of CLI and recipe-file values, and train's and ablate's options come from it.
  */
 import { InputError } from "../data/errors.ts";
+import {
+  choice as choiceField,
+  type Field,
+  fieldDefaults,
+  type FieldValues,
+  int as intField,
+  num as numField,
+  text as textField,
+} from "../models/fields.ts";
 
 export const PIXEL_LOSSES = ["l2", "l1", "psnr"] as const;
 export type PixelLoss = typeof PIXEL_LOSSES[number];
 
-/** One TrainConfig field. */
-export interface FieldSpec<T> {
-  default: T;
-  /** One line: what the field means (the --help line of its option). */
-  doc: string;
+/** One TrainConfig field: a config field (lib/models/fields.ts) with its option. */
+export interface FieldSpec<T> extends Field<T> {
   kind: "int" | "number" | "choice" | "text";
-  min: number;
-  max: number;
-  choices?: readonly string[];
   /** Its option of `deno task train`, without "--"; null: set in recipe files only. */
   flag: string | null;
   /** The option's value in --help ("N", "X", "NAME"). */
@@ -31,39 +34,25 @@ function option(usage: string | null): Pick<FieldSpec<unknown>, "flag" | "valueN
   return { flag, valueName };
 }
 const int = (def: number, min: number, usage: string | null, doc: string): FieldSpec<number> => ({
-  default: def,
-  doc,
+  ...intField(def, min, doc),
   kind: "int",
-  min,
-  max: Infinity,
   ...option(usage),
 });
 const num = (
   def: number,
-  [min, max]: [number, number],
+  range: [number, number],
   usage: string | null,
   doc: string,
-): FieldSpec<number> => ({ default: def, doc, kind: "number", min, max, ...option(usage) });
+): FieldSpec<number> => ({ ...numField(def, range, doc), kind: "number", ...option(usage) });
 const choice = <T extends string>(
   def: T,
   choices: readonly T[],
   usage: string,
   doc: string,
-): FieldSpec<T> => ({
-  default: def,
-  doc,
-  kind: "choice",
-  min: -Infinity,
-  max: Infinity,
-  choices,
-  ...option(usage),
-});
+): FieldSpec<T> => ({ ...choiceField(def, choices, doc), kind: "choice", ...option(usage) });
 const text = (def: string, usage: string, doc: string): FieldSpec<string> => ({
-  default: def,
-  doc,
+  ...textField(def, doc),
   kind: "text",
-  min: -Infinity,
-  max: Infinity,
   ...option(usage),
 });
 const ANY: [number, number] = [0, Infinity];
@@ -95,13 +84,11 @@ export const TRAIN_FIELDS = {
 
 type Fields = typeof TRAIN_FIELDS;
 export type TrainField = keyof Fields;
-export type TrainConfig = { [K in TrainField]: Fields[K]["default"] };
+export type TrainConfig = FieldValues<Fields>;
 
 export const TRAIN_FIELD_NAMES = Object.keys(TRAIN_FIELDS) as TrainField[];
 
-export const DEFAULT_TRAIN_CONFIG: TrainConfig = Object.fromEntries(
-  TRAIN_FIELD_NAMES.map((k) => [k, TRAIN_FIELDS[k].default]),
-) as TrainConfig;
+export const DEFAULT_TRAIN_CONFIG: TrainConfig = fieldDefaults(TRAIN_FIELDS);
 
 /**
  * The checked value of field `key`: `raw` is an option's text (a string) or a recipe file's
