@@ -194,22 +194,32 @@ Deno.test("recipes: recipes/ablation.json is deno task ablate's budget, and the 
 });
 
 // The reproduction check: the first STEPS steps of svrnn-small.1.json on the native backend
-// with one OpenBLAS thread give the losses its log recorded, to 1e-6. 10 by default (about 10 s
-// alone on a core): OpenBLAS's kernels round differently, and the trajectories of two kernels
-// part after step 10 (docs/results.md#shipped-models-how-they-were-trained);
-// SVRNN_RECIPE_STEPS=100 checks 100 steps, which match only on a CPU where OpenBLAS picks the
-// logged run's kernel. Needs data/benchmarks/synth-v2 (deno task data && deno task data
-// benchmark) and OpenBLAS.
+// with one OpenBLAS thread give the losses its log recorded, to 1e-6. OpenBLAS's CPU kernels
+// round differently and the trajectories of two kernels part after step 10 (by 0.8% at step
+// 100: docs/results.md#shipped-models-how-they-were-trained). The logged run used the SkylakeX
+// kernel (its log matches bit for bit under it), so on a CPU with AVX-512 the check pins that
+// kernel ($OPENBLAS_CORETYPE) and covers 100 steps; elsewhere it checks the 10 steps every
+// kernel agrees on. SVRNN_RECIPE_STEPS overrides. Needs data/benchmarks/synth-v2
+// (deno task data && deno task data benchmark) and OpenBLAS.
+const LOGGED_CORE = "SkylakeX";
 const BENCHMARK = await Deno.stat(`${ROOT}data/benchmarks/synth-v2/test`).then(
   () => true,
   () => false,
 );
+const AVX512 = await Deno.readTextFile("/proc/cpuinfo").then(
+  (s) => /\bavx512f\b/.test(s),
+  () => false,
+);
 const READY = BENCHMARK && nativeAvailable();
-const STEPS = Number(Deno.env.get("SVRNN_RECIPE_STEPS") ?? 10);
+const STEPS = Number(Deno.env.get("SVRNN_RECIPE_STEPS") ?? (AVX512 ? 100 : 10));
 
 Deno.test({
   name: READY
-    ? `recipes: the first ${STEPS} steps of svrnn-small.1.json give its logged losses (native, 1 thread)`
+    ? `recipes: the first ${STEPS} steps of svrnn-small.1.json give its logged losses (native, 1 thread${
+      AVX512
+        ? `, OpenBLAS kernel ${LOGGED_CORE}`
+        : ", no AVX-512: the logged kernel cannot run here"
+    })`
     : "recipes: reproduction SKIPPED (needs data/benchmarks/synth-v2 and OpenBLAS)",
   ignore: !READY,
   fn: async () => {
@@ -231,7 +241,7 @@ Deno.test({
           "-q",
         ],
         cwd: ROOT,
-        env: { OPENBLAS_NUM_THREADS: "1" },
+        env: { OPENBLAS_NUM_THREADS: "1", ...(AVX512 ? { OPENBLAS_CORETYPE: LOGGED_CORE } : {}) },
         stdout: "piped",
         stderr: "piped",
       }).output();

@@ -43,6 +43,8 @@ export interface BackendInfo {
   threads: number | null;
   /** The native library in use (native backend only). */
   library: string | null;
+  /** OpenBLAS's CPU kernel (native backend only; see NativeInfo.core). */
+  core?: string | null;
 }
 
 /** Describes the WebGPU adapter without creating a device; null when there is none. */
@@ -130,6 +132,7 @@ export async function initBackend(choice?: BackendChoice): Promise<BackendInfo> 
       simd: null,
       threads: n.threads,
       library: n.library,
+      core: n.core,
     };
   }
   const ok = await tf.setBackend(name);
@@ -165,9 +168,9 @@ export function describeBackend(info: BackendInfo): string {
     return `webgpu (${info.adapter}${info.fallbackAdapter ? ", software fallback" : ""})`;
   }
   if (info.name === "native") {
-    return `native (OpenBLAS ${info.library}, ${info.threads} thread${
-      info.threads === 1 ? "" : "s"
-    })`;
+    return `native (OpenBLAS ${info.library}${
+      info.core ? ` ${info.core}` : ""
+    }, ${info.threads} thread${info.threads === 1 ? "" : "s"})`;
   }
   if (info.name === "wasm") {
     return `wasm (${info.simd ? "SIMD" : "no SIMD"}, ${info.threads} thread${

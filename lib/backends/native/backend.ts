@@ -36,6 +36,11 @@ export interface NativeInfo {
   openblas: string;
   /** OpenBLAS threading model: "pthreads", "openmp" or "sequential". */
   parallel: string;
+  /**
+   * The CPU kernel OpenBLAS picked (e.g. "Haswell", "SkylakeX"; $OPENBLAS_CORETYPE sets it):
+   * two kernels round differently, so a run reproduces to the last bit only on the same one.
+   */
+  core: string;
 }
 
 export interface NativeOptions {
@@ -94,6 +99,7 @@ export function syncCpuKernels(): number {
 function describe(blas: Blas): NativeInfo {
   return {
     library: blas.library,
+    core: blas.core,
     threads: blas.threads(),
     openblas: `${blas.config}${blas.core ? ` (${blas.core})` : ""}`,
     parallel: blas.parallel,
