@@ -82,3 +82,32 @@ Deno.test("error views: the detail sentence without a reference, and which image
   assert.equal(best.name, "i2");
   assert.throws(() => representativeImages([]), /no scores/);
 });
+
+Deno.test("error view: pixels brought closer to the sharp image are blue, pixels moved away red", async () => {
+  const { errorView } = await import("../lib/notebooks/error_views.ts");
+  const sharp = texture(16, 16);
+  const blurred = boxBlur(sharp, 5);
+  // The output is the sharp image on the left half and twice as far off on the right half.
+  const out = { ...sharp, data: sharp.data.slice() };
+  for (let y = 0; y < 16; y++) {
+    for (let x = 8; x < 16; x++) {
+      for (let c = 0; c < 3; c++) {
+        const i = (y * 16 + x) * 3 + c;
+        out.data[i] = Math.min(
+          1,
+          Math.max(0, sharp.data[i] + 2 * (blurred.data[i] - sharp.data[i])),
+        );
+      }
+    }
+  }
+  const map = errorView(blurred, out, sharp).images[3].image;
+  const rgb = (x: number, y: number) => [0, 1, 2].map((c) => map.data[(y * 16 + x) * 3 + c]);
+  let blueLeft = 0, redRight = 0;
+  for (let y = 0; y < 16; y++) {
+    const [rl, , bl] = rgb(2, y), [rr, , br] = rgb(13, y);
+    if (bl > rl) blueLeft++;
+    if (rr > br) redRight++;
+  }
+  assert.ok(blueLeft >= 14, `left half (closer) blue in ${blueLeft} of 16 rows`);
+  assert.ok(redRight >= 12, `right half (further) red in ${redRight} of 16 rows`);
+});

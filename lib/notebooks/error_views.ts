@@ -25,7 +25,9 @@ export function errorView(
 ): ErrorView {
   const change = errorChangeMap(input, output, sharp);
   const r = opts.range ?? 0.05;
-  const map = colormapImage(change, sharp.width, sharp.height, {
+  // Plotly's RdBu runs blue (low) to red (high) and the change is positive where the
+  // output is closer to the sharp image: drawn negated, closer is blue and further red.
+  const map = colormapImage(change.map((v) => -v), sharp.width, sharp.height, {
     scale: "RdBu",
     range: [-r, r],
   });

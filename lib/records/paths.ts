@@ -64,7 +64,8 @@ export interface ShippedModel {
 /**
  * The released checkpoints, each with an honest line on what it does: the GoPro-like
  * models lower the error mostly by smoothing at the budget a CPU gives (README, Results);
- * the controlled model is trained on the controlled mix (docs/studies.md).
+ * the controlled model is trained on the controlled mix, and only its curriculum's narrow
+ * stages deblur what they were trained on (docs/studies.md).
  */
 export const SHIPPED_MODELS: readonly ShippedModel[] = [
   {
@@ -82,6 +83,13 @@ export const SHIPPED_MODELS: readonly ShippedModel[] = [
     file: shippedCheckpointFile("svrnn-small-controlled"),
     model: "svrnn-small",
     purpose: "the controlled mix (box, exponential and shake kernels of 3-33 px at any angle, " +
-      "every layout): blind deblurring of that regime",
+      "every layout), blind, after a four-stage curriculum; at this budget it is level with its " +
+      "input there (results/eval/svrnn-small-controlled.json)",
+  },
+  {
+    file: shippedCheckpointFile("svrnn-small-controlled.stage2"),
+    model: "svrnn-small",
+    purpose: "stage 2 of that curriculum: a 9-px box blur at any angle, which it deblurs " +
+      "(results/eval/svrnn-small-controlled.stage2.json)",
   },
 ];
