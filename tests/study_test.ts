@@ -13,7 +13,7 @@ import {
   studyRuns,
   verdictOf,
 } from "#lib/study/study.ts";
-import { collectRuns, joinStudy, runResultPath, runStudyRun } from "#lib/study/run.ts";
+import { collectRuns, joinStudy, runResultPath, runStudyRun, settingsTag } from "#lib/study/run.ts";
 import { provenance } from "#lib/records/provenance.ts";
 import type { RunResult } from "#lib/records/formats.ts";
 
@@ -120,8 +120,15 @@ Deno.test("study runner: resume after a stop, cache, and shards joined equal one
     // stopped after 2 of 3 steps: no result yet, then resumed to the end
     const A = { ...common, resultsRoot: `${tmp}/A`, runsRoot: `${tmp}/A-runs` };
     assert.equal(await runStudyRun(tiny, runs[0], { ...A, stopAt: 2 }), null);
-    const log = await Deno.readTextFile(`${tmp}/A-runs/tiny/${runs[0].key}/log.jsonl`);
+    const folder = `${tmp}/A-runs/tiny/${runs[0].key}--${settingsTag(runs[0], tiny)}`;
+    const log = await Deno.readTextFile(`${folder}/log.jsonl`);
     assert.ok(log.includes('"step":2'));
+    const longer = { ...tiny, budget: { ...tiny.budget, steps: 4 } };
+    assert.notEqual(
+      settingsTag(runs[0], longer),
+      settingsTag(runs[0], tiny),
+      "a new budget, a new folder",
+    );
     const first = await runStudyRun(tiny, runs[0], A);
     assert.ok(first);
     // cached: the same result, file untouched

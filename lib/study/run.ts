@@ -62,6 +62,14 @@ export async function listStudies(): Promise<string[]> {
   return out.sort();
 }
 
+/** 8 hex digits of the settings a run's training depends on (FNV-1a of their JSON). */
+export function settingsTag(run: RunSpec, s: Study): string {
+  const text = JSON.stringify([run.benchmark, s.budget, run.variant.model, run.variant.overrides]);
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return h.toString(16).padStart(8, "0");
+}
+
 export function runResultPath(study: string, key: string, root = STUDY_RESULTS): string {
   return `${root}/${study}/runs/${key}.json`;
 }
@@ -125,7 +133,9 @@ export async function runStudyRun(
       overrides: { ...(run.variant.overrides ?? {}), seed: run.seed },
       train: await listPairs(data, "train"),
       test: await listPairs(data, "test"),
-      runDir: `${o.runsRoot ?? STUDY_RUNS}/${s.name}/${run.key}`,
+      // The folder names the run's settings too: a run edited (notebook 04) or a quick-mode
+      // run never resumes another's checkpoint.
+      runDir: `${o.runsRoot ?? STUDY_RUNS}/${s.name}/${run.key}--${settingsTag(run, s)}`,
       metadata: {
         provenance: o.provenance,
         data: `controlled ${run.benchmark.name}`,
