@@ -15,12 +15,8 @@
 
 import { envVar as env } from "../records/paths.ts";
 
-export { notebookName, repoRoot, resultsDir } from "../records/paths.ts";
-
-/** True in quick mode (SVRNN_QUICK set to 1, true or yes). */
-export function isQuick(): boolean {
-  return /^(1|true|yes)$/i.test(env("SVRNN_QUICK") ?? "");
-}
+export { isQuick, notebookName, repoRoot, resultsDir } from "../records/paths.ts";
+import { isQuick } from "../records/paths.ts";
 
 /** True in full mode (SVRNN_FULL set to 1, true or yes): retrain everything. */
 export function isFull(): boolean {

@@ -18,6 +18,11 @@ export function envVar(name: string): string | undefined {
   }
 }
 
+/** True in quick mode (SVRNN_QUICK set to 1, true or yes): seconds per experiment, fixtures only. */
+export function isQuick(): boolean {
+  return /^(1|true|yes)$/i.test(envVar("SVRNN_QUICK") ?? "");
+}
+
 /** The notebook being executed by the runner, if any. */
 export function notebookName(): string | undefined {
   return envVar("SVRNN_NOTEBOOK") || undefined;

@@ -9,7 +9,7 @@ import { describeBackend, initBackend } from "../backends/select.ts";
 import type { BackendChoice } from "../backends/choices.ts";
 import { ensureControlled } from "../data/controlled_io.ts";
 import { type Provenance, provenance } from "../records/provenance.ts";
-import { repoRoot } from "../records/paths.ts";
+import { isQuick, repoRoot } from "../records/paths.ts";
 import { cachedRun, joinStudy, readStudy, runStudyRun, STUDY_RESULTS, STUDY_RUNS } from "./run.ts";
 import { cellBenchmark, shardRuns, type Study, studyRuns } from "./study.ts";
 import type { RunResult, StudyFile } from "../records/formats.ts";
@@ -96,7 +96,9 @@ export async function runInParallel(file: string, o: ParallelOptions): Promise<v
   const { study } = await readStudy(file);
   for (const c of study.cells) {
     const b = cellBenchmark(study, c);
-    const { reused } = await ensureControlled(b);
+    // Quick mode (the notebook tests) makes its crops from the fixtures; the workers then
+    // find this data by its spec.
+    const { reused } = await ensureControlled(b, { preferFixtures: isQuick() });
     if (!reused) o.progress?.(`made data/controlled/${b.name}`);
   }
   const pin = await hasTaskset();
