@@ -182,7 +182,10 @@ export function architectureText(config: SVRNNConfig, opts: ArchitectureOptions 
     `input x: ${c.channels} ch, H×W`,
     `conve1_1 ${convDetail(p.e1, "LReLU")} → e1 (full resolution)`,
     `conve1_2 ${convDetail(p.e2, "")} → e2 (half resolution)`,
-    `gates: ${p.gateLines[0]}: ${p.gateLines.slice(1).map((l) => l.trim()).join("; ")}`,
+    `gates: ${p.gateLines[0]}: ${
+      p.gateLines.slice(1).join("\n").replace(/,?\n {2}/g, (m) => (m[0] === "," ? ", " : " "))
+        .split("\n").join("; ")
+    }`,
   ];
   for (let k = 1; k <= c.numBlocks; k++) {
     lines.push(

@@ -20,6 +20,8 @@
 // its *memory length* $-1/\ln|g|$ is the number of pixels after which a sample's
 // influence has dropped to $1/e$.
 //
+// 0. the network itself, as a diagram drawn from its config, and its scan as code, run on
+//    one impulse;
 // 1. the structure of the ERF with the gates held open (fixed $g = 0.9$): blocks and
 //    directions;
 // 2. the same networks at initialisation (learned gates, random weights);
@@ -27,12 +29,14 @@
 // 4. the gate maps of a real motion-blurred photograph: where the memory is long.
 //
 // The logic lives in `lib/analysis/receptive_field.ts` (tested in
-// `tests/receptive_field_test.ts`). Figures go to `results/figures/02_*`, tables to
-// `results/tables/02_*`.
+// `tests/receptive_field_test.ts`), the diagram in `lib/viz/architecture.ts`, the rows and
+// sentences built from the numbers in `lib/notebooks/receptive_field_views.ts`. Figures go
+// to `results/figures/02_*`, tables to `results/tables/02_*`.
 
 // %%
 import * as tf from "@tensorflow/tfjs";
 import * as rf from "#lib/analysis/receptive_field.ts";
+import { backendDifference, scanImpulseResponses } from "#lib/analysis/scan_impulse.ts";
 import { createModel, modelConfig } from "#lib/models/registry.ts";
 import { ABLATION_REFERENCE, factorVariants } from "#lib/models/variants.ts";
 import type { SVRNNConfig } from "#lib/models/svrnn.ts";
@@ -51,7 +55,10 @@ import { menuFigure } from "#lib/viz/menus.ts";
 import { colormapImage, colorRange, montage } from "#lib/viz/colormap.ts";
 import { imageDataUrl } from "#lib/viz/image.ts";
 import { showImages, showMarkdown } from "#lib/viz/show.ts";
-import { showAndSave, showAndSaveTable, writeFigure } from "#lib/viz/write.ts";
+import { showAndSave, showAndSaveSvg, showAndSaveTable, writeFigure } from "#lib/viz/write.ts";
+import { architectureBundle } from "#lib/viz/architecture.ts";
+import * as views from "#lib/notebooks/receptive_field_views.ts";
+import { codeMarkdown, libFunctionSource } from "#lib/notebooks/source_code.ts";
 import { quick } from "#lib/notebooks/env.ts";
 import { notebookSetup } from "#lib/notebooks/setup.ts";
 import {
@@ -104,6 +111,45 @@ await showImages(
   crops.filter((_, i) => i % 2 === 0).map((c, i) => ({ image: c, label: `input ${2 * i + 1}` })),
   { scale: SIZE < 96 ? 2 : 1 },
 );
+
+// %% [markdown]
+// ## 0. The network, and one scan as code
+//
+// The diagram is drawn from the model's config by `architectureSvg`
+// (`lib/viz/architecture.ts`), with the layer sizes of the builder itself (`svrnnLayers` in
+// `lib/models/svrnn.ts`), so it shows any variant:
+// `architectureSvg(modelConfig("svrnn-small-2dir") as SVRNNConfig)` draws the two-direction
+// ablation, and any other variant's config its own network (its blocks, directions, gate
+// source, fusing and widths). The encoder and decoder are plain convolutions; all the
+// long-range work is in the RNN blocks, each scanning its input in every direction with
+// gates that the gate CNN predicts from the image.
+
+// %%
+await showAndSaveSvg(
+  architectureBundle(modelConfig("svrnn-small") as SVRNNConfig, { name: "svrnn-small" }),
+  "02_architecture",
+);
+
+// %% [markdown]
+// Every chip in a block is one call of the gate-recurrent operator `gateRecurrent`
+// (`lib/ops/gate_rnn.ts`). Its reference loop, the cpu backend's kernel (the wasm and WebGPU
+// kernels compute the same recursion), read from the library file:
+
+// %%
+await showMarkdown(codeMarkdown(await libFunctionSource("ops/gate_rnn_cpu.ts", "scanForward")));
+
+// %% [markdown]
+// Run on a 7x7 single-channel image holding one impulse at its centre, with every gate at
+// 0.5, once per direction. Each row of the table is the output along the impulse's row
+// (x offsets from it) or column (y offsets, down positive).
+
+// %%
+const impulse = scanImpulseResponses({ side: 7, gate: 0.5 });
+await showAndSaveTable("02_scan_impulse", views.scanImpulseRows(impulse), {
+  title:
+    "One scan of a centre impulse per direction, g = 0.5: the output along the impulse's row and column",
+});
+await showMarkdown(views.scanImpulseSentence(impulse, backendDifference(impulse)));
 
 // %% [markdown]
 // ## 1. Structure: the gates held open
@@ -180,21 +226,8 @@ const _montageFiles = await writeFigure(
 
 // %%
 const FAR = SIZE >> 3; // the "far field": farther than this from the output pixel (px)
-const erfRow = (label: string, e: rf.ReceptiveField, extra: Record<string, unknown> = {}) => {
-  const s = rf.erfSummary(e, { threshold: FLOOR, far: FAR });
-  return {
-    model: label,
-    ...extra,
-    "r50 (px)": s.r50,
-    "r90 (px)": s.r90,
-    "r99 (px)": s.r99,
-    [`reach > ${FLOOR} (px)`]: s.extent,
-    "reaches border": s.reachesBorder ? "yes" : "no",
-    [`mass beyond ${FAR} px`]: s.farMass,
-    "far field: share left": s.farLeftShare,
-    "far field: share up": s.farUpShare,
-  };
-};
+const erfRow = (label: string, e: rf.ReceptiveField, extra: Record<string, unknown> = {}) =>
+  views.erfRow(label, e, { floor: FLOOR, far: FAR }, extra);
 await showAndSaveTable("02_erf_open_gates", structure.map((s) => erfRow(s.label, s.erf)), {
   title:
     `ERF of the centre pixel, gates fixed at ${OPEN_GATE}: radius (px) holding 50/90/99 % of the gradient mass, reach, and the far field (more than ${FAR} px away along an axis): 0.5 = balanced, 1 = all on the left (or top)`,
@@ -247,16 +280,31 @@ await showAndSave(
   ),
   "02_erf_open_gates_profile",
 );
+const decay = views.decayOf(structure, { from: FAR });
+await showAndSaveTable("02_erf_open_gates_decay", views.decayRows(decay), {
+  title:
+    `ERF along the centre row beyond ${FAR} px: decay factor per 2 px (one gate step at half resolution; fitted on log |grad|) and where it is exactly zero`,
+});
+await showMarkdown(
+  views.decaySentence(decay, {
+    oneBlock: structure[0].label,
+    fourBlocks: structure[2].label,
+    oneDir: structure[3].label,
+    cnn: structure[5].label,
+  }, OPEN_GATE),
+);
 
 // %% [markdown]
 // Read the row profiles away from the centre: the CNN's gradient is **exactly zero**
-// beyond its theoretical receptive field (the gap on the log axis), while every SVRNN
-// variant's decays geometrically, about $0.9^{n/2}$ after $n$ input pixels (one gate step
-// per half-resolution pixel), and keeps going to the border. The single-direction network
-// is exactly zero a little to the right of the pixel, once the convolutions' reach is used
-// up: a causal scan, the 2-D twin of notebook 01's causal recursion, which cannot invert a
-// kernel with zeros outside the unit circle. In the maps, one block of four scans reaches
-// along the pixel's row and column (a cross); two blocks reach every pixel of the crop.
+// beyond its receptive field (the gap on the log axis), while every SVRNN variant's keeps
+// going to the border, on both sides or (one direction) on one. The single-direction
+// network is exactly zero a little to the right of the pixel, once the convolutions' reach
+// is used up: a causal scan, the 2-D twin of notebook 01's causal recursion, which cannot
+// invert a kernel with zeros outside the unit circle. In the maps, one block of four scans
+// reaches along the pixel's row and column (a cross, as the impulse table of section 0
+// predicts); two blocks reach every pixel of the crop. The far-field columns of the first
+// table show that four directions see both sides of the pixel but not equally; the CNN
+// control, without any scan, is just as uneven.
 
 // %% [markdown]
 // ## 2. At initialisation: the learned gates start almost closed
@@ -336,11 +384,13 @@ await showAndSave(
 
 // %% [markdown]
 // At initialisation the gate CNN's tanh outputs are small (the "mean |g|" column), so the
-// recursions forget within a pixel or two and every network's ERF is dominated by its
-// convolutions (conve1_1 is 11x11, convd1_1 9x9 at half resolution): the variants have
-// the same radii as the CNN control and reach only a little farther. Long range is not
-// built in; the gates have to *learn* to open. (`nah-small` reaches farther than the
-// others: its coarsest scale works at a quarter of the resolution.)
+// recursions forget within a pixel and every network's ERF is dominated by its
+// convolutions (conve1_1 is 11x11, convd1_1 9x9 at half resolution): the variants' radii
+// r50, r90 and r99 are within a pixel of the CNN control's, and their reach (the farthest
+// pixel above the floor) is close to the CNN's: 3 to 13 px farther, and a pixel nearer
+// for `svrnn-small-2dir`. Long range is not built in; the gates have to *learn* to open.
+// (`nah-small` has the farthest reach and the tightest core, the smallest r50 and r90: its
+// coarsest scale works at a quarter of the resolution.)
 
 // %% [markdown]
 // ## 3. After training
@@ -514,54 +564,31 @@ if (maps.length > 0) {
 }
 
 // %%
+// Each gate map against the photo's local edge strength and brightness, on the maps' grid.
+const edges = maps.length ? rf.edgeMap(gatePhoto, 2, maps[0].width, maps[0].height) : null;
+const bright = maps.length ? rf.brightnessMap(gatePhoto, 2, maps[0].width, maps[0].height) : null;
+const gateInputs: views.GateRowInput[] = maps.map((m) => ({
+  ...m,
+  corrEdges: rf.correlation(m.data, edges!.data),
+  corrBrightness: rf.correlation(m.data, bright!.data),
+}));
 if (maps.length > 0) {
-  const edges = rf.edgeMap(gatePhoto, 2, maps[0].width, maps[0].height);
-  await showAndSaveTable(
-    "02_gate_stats",
-    maps.map((m) => ({
-      block: m.block,
-      direction: m.direction,
-      "mean |g|": m.stats.meanAbs,
-      "median |g|": m.stats.medianAbs,
-      "p90 |g|": m.stats.p90Abs,
-      "share |g| > 0.9": m.stats.fracAbove09,
-      "share g < 0": m.stats.fracNegative,
-      "median memory (px)": m.stats.medianMemory,
-      "p90 memory (px)": m.stats.p90Memory,
-      "corr(|g|, edges)": rf.correlation(m.data, edges.data),
-    })),
-    {
-      title: `Gate statistics of ${
-        gateModel!.name
-      } on ${IMAGE} (${gatePhoto.width}x${gatePhoto.height}); memory in half-resolution pixels; last column: correlation of the per-pixel mean |g| with the local edge strength`,
-    },
-  );
+  await showAndSaveTable("02_gate_stats", views.gateRows(gateInputs), {
+    title: `Gate statistics of ${
+      gateModel!.name
+    } on ${IMAGE} (${gatePhoto.width}x${gatePhoto.height}); memory in half-resolution pixels; last columns: correlation of the per-pixel mean |g| with the local edge strength and with the brightness`,
+  });
 } else {
   await showMarkdown("(no gate statistics)");
 }
 
 // %%
 if (maps.length > 0) {
-  const bins = 20;
-  const blocks = [...new Set(maps.map((m) => m.block))];
-  const hist = (vals: Float32Array[]) => {
-    const h = new Array(bins).fill(0);
-    let n = 0;
-    for (const v of vals) {
-      for (const a of v) {
-        h[Math.min(bins - 1, Math.floor(a * bins))]++;
-        n++;
-      }
-    }
-    return h.map((c) => c / n);
-  };
+  const hist = views.gateHistogram(maps, 20);
   await showAndSave(
     barFigure(
-      Array.from({ length: bins }, (_, i) => ((i + 0.5) / bins).toFixed(3)),
-      blocks.map((b) => ({
-        name: `block ${b}`,
-        values: hist(maps.filter((m) => m.block === b).map((m) => m.data)),
-      })),
+      hist.centres,
+      hist.series,
       {
         title: "Distribution of the per-pixel mean |g|, by block",
         xTitle: "mean |g| over channels (bin centre)",
@@ -588,87 +615,60 @@ if (maps.length > 0) {
   await showMarkdown("(no gate maps: no figures)");
 }
 
-// %%
-{
-  const sum = (e: rf.ReceptiveField) => rf.erfSummary(e, { threshold: FLOOR, far: FAR });
-  const init = atInit.find((s) => s.model === "svrnn-small")!;
-  const cnn = atInit.find((s) => s.model === "cnn-small")!;
-  const sv = trained.find((t) => t.label.startsWith("svrnn-small ("));
-  const fmt = (v: number) => v.toFixed(3);
-  const corr = maps.length
-    ? rf.correlation(
-      rf.memoryMap(maps).data,
-      rf.edgeMap(gatePhoto, 2, maps[0].width, maps[0].height).data,
-    )
-    : NaN;
-  await showMarkdown(
-    [
-      "**Measured here.**",
-      `With the gates held open, "${structure[2].label}" reaches ${
-        sum(structure[2].erf).extent
-      } px from the output pixel (the border of the ${SIZE}x${SIZE} crop is ${
-        SIZE >> 1
-      } px away) and keeps ${
-        (sum(structure[2].erf).farMass * 100).toFixed(1)
-      } % of its gradient mass beyond ${FAR} px; the CNN control reaches ${
-        sum(structure[5].erf).extent
-      } px and keeps ${(sum(structure[5].erf).farMass * 100).toFixed(1)} %.`,
-      `The one-direction network has ${
-        (sum(structure[3].erf).farLeftShare * 100).toFixed(0)
-      } % of its far-field mass on the left (four directions: ${
-        (sum(structure[2].erf).farLeftShare * 100).toFixed(0)
-      } %).`,
-      `At initialisation the mean |g| of svrnn-small is ${fmt(init.gate)} and ${
-        (sum(init.erf).farMass * 100).toFixed(1)
-      } % of its mass lies beyond ${FAR} px (CNN control: ${
-        (sum(cnn.erf).farMass * 100).toFixed(1)
-      } %).`,
-      sv
-        ? `${svrnnShipped.status === "shipped" ? "Trained" : "The untrained stand-in"}: mean |g| ${
-          fmt(sv.gate)
-        }, reach ${sum(sv.erf).extent} px (at initialisation ${sum(init.erf).extent} px), ${
-          (sum(sv.erf).farMass * 100).toFixed(1)
-        } % of the mass beyond ${FAR} px, 99 % radius ${sum(sv.erf).r99} px (at initialisation ${
-          sum(init.erf).r99
-        } px).`
-        : "",
-      maps.length
-        ? `On the photo, ${
-          (maps.reduce((a, m) => a + m.stats.fracNegative, 0) / maps.length * 100).toFixed(0)
-        } % of the gate values are negative (notebook 01: a negative gate inverts a "double exposure" blur) and ${
-          (maps.reduce((a, m) => a + m.stats.fracAbove09, 0) / maps.length * 100).toFixed(1)
-        } % exceed 0.9 in magnitude.`
-        : "",
-      Number.isFinite(corr)
-        ? `On the blurry photo, the per-pixel memory length correlates with local edge strength at ${
-          fmt(corr)
-        }: ${
-          corr < -0.1
-            ? "the gates close at edges and stay open in smooth, smeared regions."
-            : corr > 0.1
-            ? "the gates open most around edges, where the blur has spread structure that must be gathered back."
-            : "no clear relation to edges."
-        }`
-        : "",
-      ctx.quick
-        ? "\n\n*(Quick mode: small crops, so every ERF reaches the border; untrained stand-ins where checkpoints are missing. The numbers are not meaningful.)*"
-        : "",
-    ].filter(Boolean).join(" "),
-  );
-}
-
 // %% [markdown]
 // ## What this means
 //
-// * The recursion gives SVRNN an image-wide receptive field at any size: with open gates,
-//   two blocks of four scans reach every pixel, where the CNN of the same size stops at a
-//   fixed radius. This is notebook 01's IIR-versus-FIR argument in 2-D.
-// * One direction is a causal filter: it sees only one half-plane. Four directions make
-//   the ERF symmetric, as inverting kernels with zeros on both sides of the unit circle
-//   needs.
-// * Range is not free: at initialisation the gates are nearly closed and every variant
-//   looks like a CNN. Training decides where to open them, per pixel: the gate maps are
-//   the network's estimate of how far information must travel at each pixel.
-//
+// The answers to the opening questions, each with the numbers from the tables above that
+// it rests on (written by `erfAnswer` in `lib/notebooks/receptive_field_views.ts` from this
+// run's measurements, so the words follow the numbers):
+
+// %%
+{
+  const sum = (e: rf.ReceptiveField) => rf.erfSummary(e, { threshold: FLOOR, far: FAR });
+  const initOfModel = (name: string) => atInit.find((s) => s.model === name)!;
+  const trainedOf = (name: string) => trained.find((t) => t.label.startsWith(`${name} (`));
+  const sv = trainedOf("svrnn-small"), nah = trainedOf("nah-small");
+  const dir1 = trainedOf("svrnn-small-1dir"), cnnT = trainedOf("cnn-small");
+  const mem = maps.length ? rf.memoryMap(maps) : null;
+  await showMarkdown(views.erfAnswer({
+    size: SIZE,
+    far: FAR,
+    openGate: OPEN_GATE,
+    open: {
+      oneBlock: sum(structure[0].erf),
+      fourBlocks: sum(structure[2].erf),
+      oneDir: sum(structure[3].erf),
+      cnn: sum(structure[5].erf),
+    },
+    init: {
+      svrnn: sum(initOfModel("svrnn-small").erf),
+      svrnnGate: initOfModel("svrnn-small").gate,
+      cnn: sum(initOfModel("cnn-small").erf),
+      variantReach: atInit.filter((s) => s.model.startsWith("svrnn")).map((s) => sum(s.erf).extent),
+    },
+    trained: sv
+      ? {
+        shipped: svrnnShipped.status === "shipped",
+        svrnn: sum(sv.erf),
+        svrnnGate: sv.gate,
+        oneDir: dir1 ? sum(dir1.erf) : undefined,
+        nah: nah ? sum(nah.erf) : undefined,
+        cnn: cnnT ? sum(cnnT.erf) : undefined,
+      }
+      : undefined,
+    gates: mem
+      ? {
+        maps: gateInputs,
+        corr: {
+          edges: rf.correlation(mem.data, edges!.data),
+          brightness: rf.correlation(mem.data, bright!.data),
+        },
+      }
+      : undefined,
+    quick: ctx.quick,
+  }));
+}
+
+// %% [markdown]
 // Next: **03_training** trains a model live and shows the shipped models' full training
 // curves.
