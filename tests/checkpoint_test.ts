@@ -12,6 +12,7 @@ import {
   inspectCheckpoint,
   loadCheckpoint,
   loadModel,
+  releaseCheckpoint,
   SafetensorsError,
   saveCheckpoint,
 } from "#lib/models/checkpoint.ts";
@@ -38,6 +39,35 @@ async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
     await Deno.remove(dir, { recursive: true });
   }
 }
+
+Deno.test("releaseCheckpoint keeps the weights and the run's records, drops the optimizer", async () => {
+  await initBackend("cpu");
+  await withTempDir(async (dir) => {
+    const a = createModel("svrnn-small-1block", { residual: false, seed: 3 });
+    const m = tf.fill([3, 3, 3, 16], 0.5);
+    const run = `${dir}/run/last.safetensors`;
+    const training = JSON.stringify({ step: 2000 });
+    await saveCheckpoint(a, run, { training, init: "from-x", provenance: "old" }, {
+      optimizer: { "conve1_1.weight/m": m },
+    });
+    const out = `${dir}/released/svrnn-small-1block.safetensors`;
+    await releaseCheckpoint(run, out, { provenance: "release", eval: { meanPsnr: 1 } });
+    const { model, metadata, optimizer } = await loadModel(out);
+    assert.deepEqual(Object.keys(optimizer), [], "no optimizer state in a released file");
+    assert.equal(metadata.training, training);
+    assert.equal(metadata.init, "from-x");
+    assert.equal(metadata.provenance, "release", "the release's own provenance wins");
+    assert.deepEqual(JSON.parse(metadata.eval), { meanPsnr: 1 });
+    assert.equal(metadata.source_checkpoint, run);
+    assert.ok((await Deno.stat(out)).size < (await Deno.stat(run)).size);
+    const x = image([1, 12, 12, 3]);
+    const [ya, yb] = [a.predict(x), model.predict(x)];
+    assert.equal(maxAbsDiff(ya, yb), 0);
+    tf.dispose([m, x, ya, yb]);
+    a.dispose();
+    model.dispose();
+  });
+});
 
 Deno.test("save then load reproduces identical outputs, metadata and optimizer state", async () => {
   await initBackend("cpu");

@@ -170,7 +170,7 @@ Deno.test({
   },
 });
 
-Deno.test("committed notebooks: Deno kernel, executed, every code cell shows output", async () => {
+Deno.test("committed notebooks: Deno kernel, executed, every code cell shows output, all of it static-renderable", async () => {
   assert.ok(names.length > 0, "no notebooks");
   for (const name of names) {
     const nb = JSON.parse(await Deno.readTextFile(`${NOTEBOOKS}/${name}.ipynb`));
@@ -182,6 +182,8 @@ Deno.test("committed notebooks: Deno kernel, executed, every code cell shows out
       assert.ok(c.outputs.length > 0, `${name} cell ${i} has no stored output`);
       for (const o of c.outputs) assert.notEqual(o.output_type, "error", `${name} cell ${i}`);
     }
+    // What GitHub's notebook view (PNG, SVG and text only) shows: every figure and image.
+    assert.deepEqual(notebookStaticProblems(nb), [], `${name}: outputs without a static rendering`);
   }
 });
 

@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { figureHtml, plotlyScript } from "../lib/viz/html.ts";
 import { lineFigure } from "../lib/viz/figure.ts";
+import { dumpDom, findChromium } from "./support/chromium.ts";
 
 const fig = lineFigure([{ name: "a", y: [1, 3, 2] }], { title: "loader" });
 
@@ -87,16 +88,6 @@ Deno.test("plotly loader: an already loaded window.Plotly draws at once", () => 
   assert.equal(page.scripts.length, 0);
 });
 
-/** Debian's chromium on PATH, or null. */
-async function chromium(): Promise<string | null> {
-  try {
-    const r = await new Deno.Command("chromium", { args: ["--version"], stdout: "null" }).output();
-    return r.success ? "chromium" : null;
-  } catch {
-    return null;
-  }
-}
-
 /**
  * A minimal RequireJS stand-in: `require.config({paths})`, `require([name], cb, errback)`
  * loading `paths[name] + ".js"` with a script tag, and `define` (with `define.amd`, as
@@ -117,7 +108,7 @@ const REQUIRE_SHIM = `<script>(function () {
   window.require.config = function (c) { for (var k in c.paths) paths[k] = c.paths[k]; };
 })();</script>`;
 
-const browser = await chromium();
+const browser = await findChromium();
 
 Deno.test({
   name: browser
@@ -136,23 +127,7 @@ Deno.test({
 ${figureHtml(fig, { id: "f1", plotlySrc: "plotly.min.js" })}
 </body></html>`;
         await Deno.writeTextFile(`${dir}/${name}.html`, page);
-        const r = await new Deno.Command(browser!, {
-          args: [
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            `--user-data-dir=${dir}/profile`,
-            "--virtual-time-budget=10000",
-            "--dump-dom",
-            `file://${dir}/${name}.html`,
-          ],
-          stdout: "piped",
-          stderr: "null",
-          signal: AbortSignal.timeout(90_000),
-        }).output();
-        assert.ok(r.success, `${name}: chromium exited with ${r.code}`);
-        const dom = new TextDecoder().decode(r.stdout);
+        const dom = await dumpDom(browser!, `file://${dir}/${name}.html`, `${dir}/profile`);
         const start = dom.indexOf('id="f1"');
         assert.ok(start >= 0, `${name}: the figure's element is in the page`);
         assert.match(

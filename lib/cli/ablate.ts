@@ -15,6 +15,8 @@ import {
 } from "./common.ts";
 import { describeBackend, initBackend } from "../backends/select.ts";
 import { listModels, MODEL_NAMES, modelConfig, modelParamCount } from "../models/registry.ts";
+import { releaseCheckpoint } from "../models/checkpoint.ts";
+import { ABLATION_CHECKPOINTS, SHIPPED_CHECKPOINTS } from "../records/paths.ts";
 import { ABLATION_VARIANTS } from "../models/variants.ts";
 import { withRecipeDefaults } from "../train/config.ts";
 import { ABLATION_RECIPE, readRecipe, recipeConfig } from "../train/recipe.ts";
@@ -79,6 +81,12 @@ export const ABLATE_SPEC: CommandSpec = {
       valueName: "PATH",
       default: "results/ablations.json",
       description: "results file",
+    },
+    release: {
+      type: "string",
+      valueName: "DIR",
+      description: "also write each variant's trained weights (no optimizer state) as " +
+        `DIR/NAME.safetensors (notebook 02 reads ${SHIPPED_CHECKPOINTS}/${ABLATION_CHECKPOINTS})`,
     },
     backend: { ...BACKEND_OPTION, default: "wasm" },
   },
@@ -157,6 +165,15 @@ async function main(ctx: Context) {
     });
     const row = done!.result;
     rows.push(row);
+    const release = ctx.str("release");
+    if (release) {
+      await releaseCheckpoint(`${dir}/last.safetensors`, `${release}/${variant}.safetensors`, {
+        provenance: prov,
+        data: describeSource(src),
+        eval: { images: row.evalImages, ...row.summary },
+      });
+      ctx.progress(`${tag}: released as ${release}/${variant}.safetensors`);
+    }
     if (done!.cached) ctx.progress(`${tag}: done earlier (${evalPath})`);
     else {
       ctx.progress(

@@ -70,6 +70,15 @@ export const PIECES: readonly Piece[] = [
     present: () => succeeds("chromium", ["--version"]),
   },
   {
+    name: "nbconvert and RequireJS",
+    skips: "the notebooks' HTML exports drawn in Chromium (tests/notebook_html_test.ts)",
+    packages: ["python3-nbconvert", "libjs-requirejs"],
+    present: async () =>
+      await succeeds("/usr/bin/python3", ["-c", "import nbconvert"]) &&
+      await Deno.stat("/usr/share/javascript/requirejs/require.min.js").then(() => true, () =>
+        false),
+  },
+  {
     name: "ffmpeg",
     skips: "the video decode round trip (tests/data_blur_test.ts)",
     packages: ["ffmpeg"],
@@ -86,6 +95,7 @@ export const PIECES: readonly Piece[] = [
 /** Test files --quick leaves out, and why (each takes a minute or more on 2 cores). */
 export const QUICK_SKIPS: Readonly<Record<string, string>> = {
   "tests/notebooks_test.ts": "executes every notebook",
+  "tests/notebook_html_test.ts": "exports every notebook to HTML and draws it in Chromium",
   "tests/wasm_training_test.ts": "trains on the wasm backend",
   "tests/train_test.ts": "trains models end to end",
   "tests/study_test.ts": "runs a study (trains and evaluates)",

@@ -4,7 +4,6 @@
  * folder of pairs. Resumes from OUT/last.safetensors when it exists.
  */
 import cliProgress from "cli-progress";
-import * as tf from "@tensorflow/tfjs";
 import {
   BACKEND_OPTION,
   backendArg,
@@ -16,7 +15,7 @@ import {
 } from "./common.ts";
 import { describeBackend, initBackend } from "../backends/select.ts";
 import { createModel, MODEL_NAMES, modelConfig } from "../models/registry.ts";
-import { inspectCheckpoint, saveCheckpoint } from "../models/checkpoint.ts";
+import { inspectCheckpoint, releaseCheckpoint } from "../models/checkpoint.ts";
 import { DEFAULT_TRAIN_CONFIG, TRAIN_FIELD_NAMES, type TrainConfig } from "../train/config.ts";
 import { readRecipe, type Recipe } from "../train/recipe.ts";
 import {
@@ -385,16 +384,10 @@ async function main(ctx: Context) {
     const best = `${out}/best.safetensors`;
     const useBest = releaseWeights === "best" && (await Deno.stat(best).catch(() => null));
     const from = useBest ? best : `${out}/last.safetensors`;
-    const { loadCheckpoint } = await import("../models/checkpoint.ts");
-    const loaded = await loadCheckpoint(model, from);
-    tf.dispose(Object.values(loaded.optimizer));
-    await saveCheckpoint(model, release, {
+    await releaseCheckpoint(from, release, {
       provenance: prov,
       backend: describeBackend(info),
       data: describeSource(src),
-      training: loaded.metadata.training,
-      ...(loaded.metadata.init ? { init: loaded.metadata.init } : {}),
-      source_checkpoint: from,
     });
     ctx.progress(`released ${from} as ${release}`);
   }

@@ -5,7 +5,7 @@
  *   await loadCheckpoint(model, path);             // validates every name, shape, dtype
  *   const { model } = await loadModel(path);       // rebuilds the model from the metadata
  */
-import type * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs";
 import {
   checkpointToBytes,
   inspectCheckpointBytes,
@@ -77,6 +77,30 @@ export async function loadCheckpoint(model: DeblurModel, path: string): Promise<
 /** Builds the model named in the checkpoint's metadata and loads its weights. */
 export async function loadModel(path: string): Promise<{ model: DeblurModel } & LoadedCheckpoint> {
   return modelFromCheckpointBytes(await readBytes(path), path);
+}
+
+/**
+ * Releases a run's checkpoint: the weights of `from` (its optimizer state left out) written
+ * to `to` with `metadata` over the run's training and init records and the source path, so
+ * a shipped file says where it came from.
+ */
+export async function releaseCheckpoint(
+  from: string,
+  to: string,
+  metadata: Record<string, unknown>,
+): Promise<void> {
+  const { model, metadata: own, optimizer } = await loadModel(from);
+  tf.dispose(Object.values(optimizer));
+  try {
+    await saveCheckpoint(model, to, {
+      ...metadata,
+      training: own.training,
+      ...(own.init ? { init: own.init } : {}),
+      source_checkpoint: from,
+    });
+  } finally {
+    model.dispose();
+  }
 }
 
 /** The metadata and tensor list of a checkpoint, without building a model. */

@@ -36,7 +36,7 @@ import { listPairs } from "../data/source_io.ts";
 import { CONTROLLED_ROOT } from "../data/controlled_io.ts";
 import { isQuick } from "./env.ts";
 import { degraded } from "./degraded.ts";
-import { repoRoot, SHIPPED_CHECKPOINTS } from "../records/paths.ts";
+import { ABLATION_CHECKPOINTS, repoRoot, SHIPPED_CHECKPOINTS } from "../records/paths.ts";
 import {
   type Ablations,
   checkAblations,
@@ -87,10 +87,14 @@ export function resolvePath(path: string): string {
 // ---------------------------------------------------------------------------------------
 // Shipped models
 
+/** The shipped checkpoints' folder ($SVRNN_CHECKPOINTS overrides it). */
+function shippedDir(): string {
+  return env("SVRNN_CHECKPOINTS") ?? `${repoRoot()}/${SHIPPED_CHECKPOINTS}`;
+}
+
 /** Where the shipped checkpoint of `name` lives. */
 export function shippedCheckpointPath(name: string): string {
-  const dir = env("SVRNN_CHECKPOINTS") ?? `${repoRoot()}/${SHIPPED_CHECKPOINTS}`;
-  return `${dir}/${name}.safetensors`;
+  return `${shippedDir()}/${name}.safetensors`;
 }
 
 export interface TrainingInfo {
@@ -154,11 +158,16 @@ function initInfo(record: any): TrainingInfo["init"] {
 }
 
 /**
- * Where trained weights of `name` may be, in order: the shipped checkpoint, then the run
- * folder `deno task ablate` leaves (`runs/ablations/NAME/last.safetensors`, read only).
+ * Where trained weights of `name` may be, in order: the shipped checkpoint, the released
+ * ablation weights (`results/checkpoints/ablations/NAME.safetensors`), then the
+ * run folder `deno task ablate` leaves (`runs/ablations/NAME/last.safetensors`, read only).
  */
 export function trainedCheckpointPaths(name: string): string[] {
-  return [shippedCheckpointPath(name), `${repoRoot()}/runs/ablations/${name}/last.safetensors`];
+  return [
+    shippedCheckpointPath(name),
+    `${shippedDir()}/${ABLATION_CHECKPOINTS}/${name}.safetensors`,
+    `${repoRoot()}/runs/ablations/${name}/last.safetensors`,
+  ];
 }
 
 export type Shipped =

@@ -53,6 +53,13 @@ export function resultsDir(): string {
 /** The shipped checkpoints' folder, relative to the repository root. */
 export const SHIPPED_CHECKPOINTS = "results/checkpoints";
 
+/**
+ * The subfolder of the shipped checkpoints' folder holding the ablation variants' released
+ * weights (`deno task ablate --release`): notebook 02 measures their receptive fields on a
+ * fresh clone, where no ablation has run.
+ */
+export const ABLATION_CHECKPOINTS = "ablations";
+
 /** The shipped checkpoint of model `name`, relative to the repository root. */
 export function shippedCheckpointFile(name: string): string {
   return `${SHIPPED_CHECKPOINTS}/${name}.safetensors`;

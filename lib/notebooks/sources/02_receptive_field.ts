@@ -397,8 +397,9 @@ await showAndSave(
 //
 // The shipped models were trained by `deno task train` on the synthetic benchmark (see
 // notebook 03 for their curves). Their ERFs on the same crop, against the same
-// architecture at initialisation. Trained weights of the other variants are used when
-// `deno task ablate` has left them in `runs/ablations/`.
+// architecture at initialisation. The other variants' trained weights are those of the
+// GoPro-like ablation (2,000 steps each, `recipes/ablation.json`), released in
+// `results/checkpoints/ablations/` by `deno task ablate --release results/checkpoints/ablations`.
 
 // %%
 const svrnnShipped = await shippedOrFallback("svrnn-small");
@@ -416,7 +417,7 @@ for (const [name, choice] of [["svrnn-small", svrnnShipped], ["nah-small", nahSh
     init: initOf(name)!,
   });
 }
-// Trained ablation variants, when `deno task ablate` has been run.
+// The ablation variants' released weights.
 const extra: string[] = [], untrained: string[] = [];
 for (const name of ablationProbes.filter((m) => m !== ABLATION_REFERENCE)) {
   const s = await loadShipped(name, { ablationRuns: true });
@@ -437,8 +438,8 @@ if (untrained.length > 0) {
   const where = relPath(trainedCheckpointPaths("NAME")[1]);
   degraded(`trained ablation variants ${untrained.join(", ")} (${where})`, "left out");
   await showMarkdown(
-    `No trained weights for ${untrained.join(", ")} (\`${where}\`, left by ` +
-      "`deno task ablate`): their rows are left out below.",
+    `No trained weights for ${untrained.join(", ")} (\`${where}\`, released by ` +
+      "`deno task ablate --release`): their rows are left out below.",
   );
 }
 if (trained.length === 0) {
