@@ -231,13 +231,15 @@ async function benchConv(reps: number, withWasm: boolean): Promise<ConvRecord> {
   };
 }
 
-async function benchForward(
+/** One `model` forward (default the paper's svrnn) on a [1, H, W, 3] image. */
+export async function benchForward(
   backend: "native" | "wasm",
   size: [number, number],
   reps: number,
+  modelName = "svrnn",
 ): Promise<ForwardRecord> {
   const detail = await use(backend);
-  const model = createModel("svrnn");
+  const model = createModel(modelName);
   const x = tf.randomUniform([1, size[0], size[1], 3], 0, 1, "float32", 3) as tf.Tensor4D;
   const run = () => {
     const y = model.forward(x);
@@ -252,7 +254,7 @@ async function benchForward(
   x.dispose();
   model.dispose();
   return {
-    model: "svrnn",
+    model: modelName,
     input: [1, size[0], size[1], 3],
     backend: detail,
     timing,
@@ -261,7 +263,8 @@ async function benchForward(
   };
 }
 
-async function benchStep(
+/** One training step (loss, gradients, clip, decay, Adam) of `modelName` on random patches. */
+export async function benchStep(
   backend: "native" | "wasm",
   modelName: string,
   batch: number,

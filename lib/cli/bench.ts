@@ -15,9 +15,10 @@ import {
 import { benchConvGrad, formatConvGradTable } from "../bench/conv_grad.ts";
 import { benchNative, formatNativeBench } from "../bench/native.ts";
 import { nativeAvailable } from "../backends/native/backend.ts";
+import { benchSideBySide, findTorchPython, formatSideBySide } from "../bench/torch.ts";
 import { provenance, writeJsonAtomic } from "../records/provenance.ts";
 
-const BENCHES = ["gate_rnn", "conv_grad", "native"] as const;
+const BENCHES = ["gate_rnn", "conv_grad", "native", "torch"] as const;
 type Bench = typeof BENCHES[number];
 
 export const BENCH_SPEC: CommandSpec = {
@@ -66,7 +67,11 @@ conv_grad: the wasm backend's conv gradients (lib/backends/wasm_train/) against 
 the shipped Conv2DBackpropInput, on SVRNN's layer shapes at batch 4 of 128x128 patches.
 native: the OpenBLAS backend against wasm in one process: a conv, the svrnn forward on a
 1280x720 image, training steps (batch 4 of 64x64, batch 20 of 128x128), svrnn-small steps per
-second, and a per-kernel profile (about 15 minutes; skipped when OpenBLAS is missing).`,
+second, and a per-kernel profile (about 15 minutes; skipped when OpenBLAS is missing).
+torch: the native backend beside PyTorch (bench/torch_reference.py, Debian's python3-torch; a
+bench-only reference, skipped when absent), case by case in one run: the svrnn forward at
+1280x720, svrnn train steps at batch 4 of 64x64 and 20 of 128x128, the svrnn-small step of the
+controlled studies (about 5 minutes).`,
 };
 
 function parseShape(s: string): number[] {
@@ -147,6 +152,21 @@ async function native(ctx: Context, reps: number) {
   return result;
 }
 
+async function torch(ctx: Context, reps: number) {
+  if (!nativeAvailable()) {
+    ctx.warn("torch: OpenBLAS not available (deno task setup:native); skipped");
+    return null;
+  }
+  const python = await findTorchPython();
+  if (!python) {
+    ctx.warn("torch: no Python with PyTorch (apt-get install python3-torch); skipped");
+    return null;
+  }
+  const result = await benchSideBySide(python, { reps, progress: ctx.progress });
+  ctx.progress("\n" + formatSideBySide(result));
+  return result;
+}
+
 async function main(ctx: Context) {
   const only = (ctx.str("only")?.split(",") ?? [...BENCHES]) as Bench[];
   for (const b of only) {
@@ -164,6 +184,8 @@ async function main(ctx: Context) {
       ? await gateRnn(ctx, shape, reps)
       : b === "conv_grad"
       ? await convGrad(ctx, reps)
+      : b === "torch"
+      ? await torch(ctx, reps)
       : await native(ctx, reps);
     if (result === null) continue;
     const file = { ...result, provenance: prov };
