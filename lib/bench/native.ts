@@ -379,17 +379,22 @@ async function profileForward(backend: "native" | "wasm", size: [number, number]
   return rec;
 }
 
-async function profileStep(backend: "native" | "wasm", batch: number, patch: number) {
+export async function profileStep(
+  backend: "native" | "wasm",
+  batch: number,
+  patch: number,
+  modelName = "svrnn",
+) {
   const detail = await use(backend);
-  const model = createModel("svrnn");
+  const model = createModel(modelName);
   const blurry = tf.randomUniform([batch, patch, patch, 3], 0, 1, "float32", 4) as tf.Tensor4D;
   const sharp = tf.randomUniform([batch, patch, patch, 3], 0, 1, "float32", 5) as tf.Tensor4D;
-  const cfg = { ...DEFAULT_TRAIN_CONFIG, model: "svrnn", batchSize: batch, patchSize: patch };
+  const cfg = { ...DEFAULT_TRAIN_CONFIG, model: modelName, batchSize: batch, patchSize: patch };
   const optimizer = new RecipeAdam(cfg.learningRate, cfg.beta1, cfg.beta2, cfg.epsilon);
   await setTrainingMode(true);
   await trainStep(model, optimizer, blurry, sharp, cfg, cfg.learningRate); // warm-up
   const rec = await profileKernels(
-    `svrnn training step, batch ${batch} of ${patch}x${patch}`,
+    `${modelName} training step, batch ${batch} of ${patch}x${patch}`,
     detail,
     async () => {
       await trainStep(model, optimizer, blurry, sharp, cfg, cfg.learningRate);

@@ -7,8 +7,9 @@
  * a full pass over the layer's output and a fresh array. In an `svrnn` training step at
  * batch 20 of 128x128 those passes took about 2.5 s of 13.5 s (results/bench/native.json).
  *
- * `fusedConv2d` runs FusedConv2D forward in every case and computes the activation's
- * gradient in one pass from the saved output: for slope s (0 for ReLU),
+ * `fusedConv2d` runs FusedConv2D forward in every case, and its registered gradient (below)
+ * computes the activation's gradient from the saved output, one pass per input gradient
+ * asked for: for slope s (0 for ReLU),
  *
  *   dz = y > 0 ? dy : s * dy
  *
@@ -111,6 +112,51 @@ export interface FusedConvArgs {
   alpha: number;
 }
 
+/**
+ * The gradient of FusedConv2D (tfjs registers none: tf.fused.conv2d differentiates through
+ * its own customGrad, which supports no leaky ReLU). A registered gradient hands tfjs one
+ * function per input, and tfjs calls only those of inputs on the path from the
+ * differentiated variables: the model input's gradient (conve1_1, convg1_1: about a fifth
+ * of an svrnn-small step at batch 8 of 64x64) is never computed in training, and is when
+ * the receptive-field analysis differentiates with respect to the input. Each function
+ * makes its own dz (one elementwise pass) inside the tidy tfjs runs it in, so no dz outlives
+ * its layer's backward step.
+ */
+tf.registerGradient({
+  kernelName: tf.FusedConv2D,
+  inputsToSave: ["x", "filter"],
+  outputsToSave: [true],
+  gradFunc: (dy, saved, attrs) => {
+    const [x, filter, y] = saved as tf.Tensor4D[];
+    const a = attrs as unknown as {
+      strides: number | [number, number];
+      pad: tf.backend_util.ExplicitPadding;
+      activation: FusableActivation | "linear";
+      leakyreluAlpha: number;
+    };
+    const dz = () =>
+      a.activation === "linear"
+        ? dy as tf.Tensor4D
+        : dyActivation(dy as tf.Tensor4D, y, a.activation, a.leakyreluAlpha);
+    const conv = { strides: a.strides, pad: a.pad, dataFormat: "NHWC" };
+    return {
+      x: () =>
+        tf.engine().runKernel(
+          tf.Conv2DBackpropInput,
+          { dy: dz(), filter },
+          { ...conv, inputShape: x.shape } as unknown as tf.NamedAttrMap,
+        ) as tf.Tensor4D,
+      filter: () =>
+        tf.engine().runKernel(
+          tf.Conv2DBackpropFilter,
+          { x, dy: dz() },
+          { ...conv, filterShape: filter.shape } as unknown as tf.NamedAttrMap,
+        ) as tf.Tensor4D,
+      bias: () => tf.sum(dz(), [0, 1, 2]),
+    };
+  },
+});
+
 /** activation(conv2d(x, filter) + bias), NHWC, one FusedConv2D forward (see module comment). */
 export function fusedConv2d(a: FusedConvArgs): tf.Tensor4D {
   const attrs = {
@@ -121,41 +167,9 @@ export function fusedConv2d(a: FusedConvArgs): tf.Tensor4D {
     activation: a.activation,
     leakyreluAlpha: a.alpha,
   };
-  const op = tf.customGrad((...args) => {
-    const [x, filter, bias] = args as tf.Tensor[];
-    const save = args[3] as tf.GradSaveFunc;
-    const y = tf.engine().runKernel(
-      tf.FusedConv2D,
-      { x, filter, bias },
-      attrs as unknown as tf.NamedAttrMap,
-    ) as tf.Tensor4D;
-    save([x, filter, y]);
-    return {
-      value: y,
-      // In a tidy: tfjs calls gradFunc outside any, so dz would otherwise live until the
-      // whole backward pass ends. All three gradients are computed, the input's too: a
-      // custom gradient cannot tell that the model's input needs none (conve1_1, convg1_1:
-      // 0.24 s of a batch-20 step), and the receptive-field analysis does need it.
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
-        tf.tidy(() => {
-          const [sx, sw, sy] = saved as tf.Tensor4D[];
-          const dz = dyActivation(dy as tf.Tensor4D, sy, a.activation, a.alpha);
-          const conv = { strides: a.strides, pad: a.pad, dataFormat: "NHWC" };
-          return [
-            tf.engine().runKernel(
-              tf.Conv2DBackpropInput,
-              { dy: dz, filter: sw },
-              { ...conv, inputShape: sx.shape } as unknown as tf.NamedAttrMap,
-            ) as tf.Tensor4D,
-            tf.engine().runKernel(
-              tf.Conv2DBackpropFilter,
-              { x: sx, dy: dz },
-              { ...conv, filterShape: sw.shape } as unknown as tf.NamedAttrMap,
-            ) as tf.Tensor4D,
-            tf.sum(dz, [0, 1, 2]),
-          ];
-        }),
-    };
-  });
-  return op(a.x, a.filter, a.bias) as tf.Tensor4D;
+  return tf.engine().runKernel(
+    tf.FusedConv2D,
+    { x: a.x, filter: a.filter, bias: a.bias },
+    attrs as unknown as tf.NamedAttrMap,
+  ) as tf.Tensor4D;
 }
