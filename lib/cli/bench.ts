@@ -16,9 +16,11 @@ import { benchConvGrad, formatConvGradTable } from "../bench/conv_grad.ts";
 import { benchNative, formatNativeBench } from "../bench/native.ts";
 import { nativeAvailable } from "../backends/native/backend.ts";
 import { benchSideBySide, findTorchPython, formatSideBySide } from "../bench/torch.ts";
+import { benchDnnlConv, formatDnnlConvBench } from "../bench/dnnl_conv.ts";
+import { dnnlAvailable } from "../backends/native/dnnl.ts";
 import { provenance, writeJsonAtomic } from "../records/provenance.ts";
 
-const BENCHES = ["gate_rnn", "conv_grad", "native", "torch"] as const;
+const BENCHES = ["gate_rnn", "conv_grad", "native", "torch", "dnnl_conv"] as const;
 type Bench = typeof BENCHES[number];
 
 export const BENCH_SPEC: CommandSpec = {
@@ -71,7 +73,11 @@ second, and a per-kernel profile (about 15 minutes; skipped when OpenBLAS is mis
 torch: the native backend beside PyTorch (bench/torch_reference.py, Debian's python3-torch; a
 bench-only reference, skipped when absent), case by case in one run: the svrnn forward at
 1280x720, svrnn train steps at batch 4 of 64x64 and 20 of 128x128, the svrnn-small step of the
-controlled studies (about 5 minutes).`,
+controlled studies (about 5 minutes).
+dnnl_conv: every conv pass of svrnn-small and cnn-small training steps (batch 8 of 64x64) and of
+the svrnn and svrnn-small forwards (256x256, 1280x720) on OpenBLAS against oneDNN (three layouts),
+at 1 thread and all; the table the native backend chooses its conv path from (about 15 minutes;
+skipped when OpenBLAS or libdnnl is missing).`,
 };
 
 function parseShape(s: string): number[] {
@@ -167,6 +173,16 @@ async function torch(ctx: Context, reps: number) {
   return result;
 }
 
+async function dnnlConv(ctx: Context, reps: number) {
+  if (!nativeAvailable() || !dnnlAvailable()) {
+    ctx.warn("dnnl_conv: OpenBLAS or oneDNN not available (deno task setup:native); skipped");
+    return null;
+  }
+  const result = await benchDnnlConv({ reps, progress: ctx.progress });
+  ctx.progress("\n" + formatDnnlConvBench(result));
+  return result;
+}
+
 async function main(ctx: Context) {
   const only = (ctx.str("only")?.split(",") ?? [...BENCHES]) as Bench[];
   for (const b of only) {
@@ -186,6 +202,8 @@ async function main(ctx: Context) {
       ? await convGrad(ctx, reps)
       : b === "torch"
       ? await torch(ctx, reps)
+      : b === "dnnl_conv"
+      ? await dnnlConv(ctx, reps)
       : await native(ctx, reps);
     if (result === null) continue;
     const file = { ...result, provenance: prov };

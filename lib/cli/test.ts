@@ -10,6 +10,7 @@
  */
 import { type CommandSpec, runCommand } from "./common.ts";
 import { loadBlas } from "../backends/native/blas.ts";
+import { dnnlAvailable } from "../backends/native/dnnl.ts";
 
 /** An optional system piece: how to find it, the Debian packages that provide it. */
 interface Piece {
@@ -49,6 +50,12 @@ export const PIECES: readonly Piece[] = [
         return Promise.resolve(false);
       }
     },
+  },
+  {
+    name: "oneDNN",
+    skips: "the oneDNN convolutions' tests (tests/dnnl_test.ts)",
+    packages: ["libdnnl2"],
+    present: () => Promise.resolve(dnnlAvailable()),
   },
   {
     name: "Mesa llvmpipe (software Vulkan)",

@@ -194,10 +194,16 @@ class PlanBuilder {
 }
 
 const plans = new Map<string, Plan>();
+let last: Plan | null = null;
 
-/** Plans built so far (the benchmark reports their implementations). */
+/** Plans built so far. */
 export function cachedPlans(): ReadonlyMap<string, Plan> {
   return plans;
+}
+
+/** The plan of the latest call (the benchmark reports its implementation). */
+export function lastPlan(): Plan | null {
+  return last;
 }
 
 function tags(layout: DnnlLayout): { data: number; weights: number } {
@@ -377,6 +383,7 @@ function plan(key: string, build: () => Plan): Plan {
 }
 
 function run(d: Dnnl, p: Plan, arrays: CallArrays): void {
+  last = p;
   for (const [role, bytes] of p.scratchBytes) arrays[role] = scratch(role, bytes);
   for (const b of p.bindings) {
     const a = arrays[b.role];

@@ -5,6 +5,11 @@
  * (`backend.data.get(dataId).values`, `backend.makeTensorInfo`), so every other kernel of
  * the cpu backend runs on the same data unchanged. Cases they do not cover (NCHW, non-float
  * dtypes, unusual bias or PReLU shapes) go to the cpu backend's kernel.
+ *
+ * The three convolution passes run on oneDNN instead (dnnl_conv.ts) where the measured table
+ * results/bench/dnnl_conv.json says oneDNN is faster for that layer, size, pass and thread
+ * count (the rule: ConvChoices in dnnl_conv.ts), and on OpenBLAS everywhere else, or
+ * everywhere when libdnnl is missing. $SVRNN_CONV=openblas|dnnl|table overrides.
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Blas } from "./blas.ts";
@@ -21,6 +26,15 @@ import {
   convThreads,
   type Epilogue,
 } from "./conv.ts";
+import { dnnlAvailable } from "./dnnl.ts";
+import {
+  type ConvChoices,
+  type ConvPass,
+  type DnnlLayout,
+  dnnlSupports,
+  loadChoices,
+} from "./dnnl_conv.ts";
+import * as dnnlConv from "./dnnl_conv.ts";
 
 /** The parts of tfjs-backend-cpu's MathBackendCPU these kernels use. */
 export interface CpuLikeBackend {
@@ -52,11 +66,72 @@ function f32(backend: CpuLikeBackend, t: tf.TensorInfo): Float32Array | null {
   return v instanceof Float32Array ? v : null;
 }
 
+/**
+ * Which library runs a convolution pass: "table", the measured choice per shape (default);
+ * "openblas" everywhere (the arithmetic the shipped training logs were made with); "dnnl"
+ * wherever oneDNN supports the shape, in `dnnlLayout` (tests and benchmarks).
+ */
+export type ConvPathMode = "table" | "openblas" | "dnnl";
+export const CONV_PATH_MODES: readonly ConvPathMode[] = ["table", "openblas", "dnnl"];
+
+/** A conv pass as the kernels see it (the benchmark collects the shapes models use). */
+export type ConvObserver = (
+  pass: ConvPass,
+  g: ConvGeometry,
+  detail: { activation: Activation | null; bias: boolean },
+) => void;
+
+function convModeFromEnv(): ConvPathMode {
+  let v: string | undefined;
+  try {
+    v = Deno.env.get("SVRNN_CONV");
+  } catch {
+    v = undefined; // no --allow-env
+  }
+  if (v === undefined || v === "") return "table";
+  if (!CONV_PATH_MODES.includes(v as ConvPathMode)) {
+    throw new Error(`native backend: $SVRNN_CONV must be one of ${CONV_PATH_MODES}, got "${v}"`);
+  }
+  return v as ConvPathMode;
+}
+
 /** Conv settings the kernels use; `blas` is set when the backend is initialised. */
-export const nativeSettings: { blas: Blas | null; chunkBytes: number } = {
+export const nativeSettings: {
+  blas: Blas | null;
+  chunkBytes: number;
+  conv: ConvPathMode;
+  /** Layout of the "dnnl" mode. */
+  dnnlLayout: DnnlLayout;
+  /** The table's choices, read on first use (reset to null to read it again). */
+  choices: ConvChoices | null;
+  /** Called with every conv pass the kernels run (null: none). */
+  onConv: ConvObserver | null;
+} = {
   blas: null,
   chunkBytes: 8 * 1024 * 1024,
+  conv: convModeFromEnv(),
+  dnnlLayout: "weights",
+  choices: null,
+  onConv: null,
 };
+
+let dnnlPresent: boolean | null = null;
+
+/** The oneDNN layout this pass runs in, or null for OpenBLAS. */
+function dnnlPath(g: ConvGeometry, pass: ConvPass): DnnlLayout | null {
+  const mode = nativeSettings.conv;
+  if (mode === "openblas" || !dnnlSupports(g)) return null;
+  dnnlPresent ??= dnnlAvailable();
+  if (!dnnlPresent) return null;
+  if (mode === "dnnl") return nativeSettings.dnnlLayout;
+  nativeSettings.choices ??= loadChoices();
+  return nativeSettings.choices.choose(g, pass, nativeSettings.blas!.threads());
+}
+
+/** oneDNN runs on as many threads as OpenBLAS has now, as the table was measured. */
+function dnnlOptions(layout: DnnlLayout): dnnlConv.DnnlConvOptions {
+  return { layout, threads: nativeSettings.blas!.threads() };
+}
 
 function convOptions(): ConvOptions {
   const blas = nativeSettings.blas;
@@ -205,7 +280,13 @@ function convForwardKernel(args: Args, fused: boolean): tf.TensorInfo {
   const g = geometry(info);
   const y = bufferPool.alloc(tf.util.sizeFromShape(info.outShape));
   const ep = fused ? fusedEpilogue(backend, args.inputs, attrs, g.outC) : null;
-  withConvThreads(g, "forward", () => convForward(g, xv, wv, y, ep, convOptions()));
+  nativeSettings.onConv?.("forward", g, {
+    activation: ep ? ep.activation : null,
+    bias: ep?.bias != null,
+  });
+  const layout = dnnlPath(g, "forward");
+  if (layout) dnnlConv.convForward(g, xv, wv, y, ep, dnnlOptions(layout));
+  else withConvThreads(g, "forward", () => convForward(g, xv, wv, y, ep, convOptions()));
   const out = backend.makeTensorInfo(info.outShape, "float32", y);
   if (fused && ep === null) return cpuBiasActivation(backend, out, args.inputs, attrs);
   return out;
@@ -232,7 +313,10 @@ function conv2DBackpropInputKernel(args: Args): tf.TensorInfo {
   );
   const g = geometry(info);
   const dx = bufferPool.alloc(tf.util.sizeFromShape(inputShape));
-  withConvThreads(g, "input", () => convBackpropInput(g, dyv, wv, dx, convOptions()));
+  nativeSettings.onConv?.("input", g, { activation: null, bias: false });
+  const layout = dnnlPath(g, "input");
+  if (layout) dnnlConv.convBackpropInput(g, dyv, wv, dx, dnnlOptions(layout));
+  else withConvThreads(g, "input", () => convBackpropInput(g, dyv, wv, dx, convOptions()));
   return backend.makeTensorInfo(inputShape, "float32", dx);
 }
 
@@ -257,7 +341,10 @@ function conv2DBackpropFilterKernel(args: Args): tf.TensorInfo {
   );
   const g = geometry(info);
   const dw = bufferPool.alloc(tf.util.sizeFromShape(filterShape));
-  withConvThreads(g, "filter", () => convBackpropFilter(g, xv, dyv, dw, convOptions()));
+  nativeSettings.onConv?.("filter", g, { activation: null, bias: false });
+  const layout = dnnlPath(g, "filter");
+  if (layout) dnnlConv.convBackpropFilter(g, xv, dyv, dw, dnnlOptions(layout));
+  else withConvThreads(g, "filter", () => convBackpropFilter(g, xv, dyv, dw, convOptions()));
   return backend.makeTensorInfo(filterShape, "float32", dw);
 }
 
