@@ -199,7 +199,8 @@ Deno.test("recipes: recipes/ablation.json is deno task ablate's budget, and the 
 // 100: docs/results.md#shipped-models-how-they-were-trained). The logged run used the SkylakeX
 // kernel (its log matches bit for bit under it), so on a CPU with AVX-512 the check pins that
 // kernel ($OPENBLAS_CORETYPE) and covers 100 steps; elsewhere it checks the 10 steps every
-// kernel agrees on. SVRNN_RECIPE_STEPS overrides. Needs data/benchmarks/synth-v2
+// kernel agrees on; the convolutions go through OpenBLAS as in the logged run, not oneDNN
+// ($SVRNN_CONV). SVRNN_RECIPE_STEPS overrides. Needs data/benchmarks/synth-v2
 // (deno task data && deno task data benchmark) and OpenBLAS.
 const LOGGED_CORE = "SkylakeX";
 const BENCHMARK = await Deno.stat(`${ROOT}data/benchmarks/synth-v2/test`).then(
@@ -241,7 +242,12 @@ Deno.test({
           "-q",
         ],
         cwd: ROOT,
-        env: { OPENBLAS_NUM_THREADS: "1", ...(AVX512 ? { OPENBLAS_CORETYPE: LOGGED_CORE } : {}) },
+        // The logged run's convolutions were OpenBLAS products: keep oneDNN out of it.
+        env: {
+          OPENBLAS_NUM_THREADS: "1",
+          SVRNN_CONV: "openblas",
+          ...(AVX512 ? { OPENBLAS_CORETYPE: LOGGED_CORE } : {}),
+        },
         stdout: "piped",
         stderr: "piped",
       }).output();
