@@ -55,7 +55,8 @@ function randomInputs(shape: number[]): [tf.Tensor4D, tf.Tensor4D] {
   return [x as tf.Tensor4D, g as tf.Tensor4D];
 }
 
-async function timeIt(fn: () => void | Promise<void>, reps: number): Promise<number[]> {
+/** Wall times of `reps` runs of `fn` after one untimed warm-up; `fn` waits for the backend itself. */
+export async function timeIt(fn: () => void | Promise<void>, reps: number): Promise<number[]> {
   await fn(); // warm-up: compiles shaders and grows heaps
   const times: number[] = [];
   for (let i = 0; i < reps; i++) {
