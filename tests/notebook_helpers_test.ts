@@ -173,12 +173,12 @@ Deno.test("resources: shipped checkpoint, or a clear message and the fallback", 
 Deno.test("experiments: side-by-side comparison, crops, windows, averages", async () => {
   await initBackend("cpu");
   const blurry = ramp(16, 12), sharp = ramp(16, 12);
-  const all = deblurAll([{ label: "half", model: halfModel }], blurry, sharp);
+  const all = await deblurAll([{ label: "half", model: halfModel }], blurry, sharp);
   assert.deepEqual(all.map((c) => c.label), ["blurry input", "half", "sharp (ground truth)"]);
   assert.equal(all[0].psnr, Infinity, "input equals sharp");
   assert.ok(all[1].psnr! < 30 && all[1].ms! >= 0);
   assert.equal(all[2].psnr, null);
-  const noSharp = deblurAll([{ label: "half", model: halfModel }], blurry);
+  const noSharp = await deblurAll([{ label: "half", model: halfModel }], blurry);
   assert.equal(noSharp.length, 2);
   assert.equal(noSharp[1].psnr, null);
   const crops = cropCompared(all, 14, 10, 4, 4);

@@ -70,7 +70,7 @@ async function main(ctx: Context) {
     const img = await readImage(src);
     const tile = tileFromArgs(ctx, img.width * img.height);
     const t0 = performance.now();
-    const out = predictTiled(model, img, tile, (k, n) => {
+    const out = await predictTiled(model, img, tile, (k, n) => {
       if (n > 1) ctx.progress(`${src}: tile ${k}/${n}`);
     });
     const ms = performance.now() - t0;

@@ -103,6 +103,7 @@ export const PIECES: readonly Piece[] = [
 export const QUICK_SKIPS: Readonly<Record<string, string>> = {
   "tests/notebooks_test.ts": "executes every notebook",
   "tests/notebook_html_test.ts": "exports every notebook to HTML and draws it in Chromium",
+  "tests/gpu_script_test.ts": "runs the GPU script's quick mode (trains on the software adapter)",
   "tests/wasm_training_test.ts": "trains on the wasm backend",
   "tests/train_test.ts": "trains models end to end",
   "tests/study_test.ts": "runs a study (trains and evaluates)",

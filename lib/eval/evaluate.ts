@@ -137,7 +137,7 @@ export async function evaluate(
     let pred: RgbImage | null = null;
     const t0 = performance.now();
     const info = await tf.profile(async () => {
-      pred = predictTiled(model, blurry, opts.tile ?? { tile: 0, overlap: 0 });
+      pred = await predictTiled(model, blurry, opts.tile ?? { tile: 0, overlap: 0 });
       await syncBackend();
     });
     const ms = performance.now() - t0;

@@ -39,10 +39,13 @@ function ramp(i: number, len: number, start: number, size: number, overlap: numb
   return Math.min(1, fromStart / r, fromEnd / r);
 }
 
-/** Runs `model.predict` on one RgbImage, returning the unclipped output image. */
-export function predictImage(model: DeblurModel, img: RgbImage): RgbImage {
+/**
+ * Runs `model.predict` on one RgbImage, returning the unclipped output image. Read back with
+ * `data()`: WebGPU in Deno has no synchronous read (tfjs's readSync needs a canvas).
+ */
+export async function predictImage(model: DeblurModel, img: RgbImage): Promise<RgbImage> {
   const out = tf.tidy(() => model.predict(tf.tensor4d(img.data, [1, img.height, img.width, 3])));
-  const data = out.dataSync() as Float32Array;
+  const data = await out.data() as Float32Array;
   out.dispose();
   return { width: img.width, height: img.height, data };
 }
@@ -51,15 +54,15 @@ export function predictImage(model: DeblurModel, img: RgbImage): RgbImage {
  * Deblurs `img` tile by tile (or whole when it fits in one tile). `onTile(done, total)`
  * reports progress.
  */
-export function predictTiled(
+export async function predictTiled(
   model: DeblurModel,
   img: RgbImage,
   opts: TileOptions = DEFAULT_TILE,
   onTile?: (done: number, total: number) => void,
-): RgbImage {
+): Promise<RgbImage> {
   const { width: W, height: H } = img;
   if (opts.tile <= 0 || (opts.tile >= W && opts.tile >= H)) {
-    const out = predictImage(model, img);
+    const out = await predictImage(model, img);
     onTile?.(1, 1);
     return out;
   }
@@ -82,7 +85,7 @@ export function predictTiled(
         const src = ((y0 + y) * W + x0) * 3;
         tileImg.data.set(img.data.subarray(src, src + tw * 3), y * tw * 3);
       }
-      const pred = predictImage(model, tileImg);
+      const pred = await predictImage(model, tileImg);
       for (let y = 0; y < th; y++) {
         const wy = ramp(y, th, y0, H, opts.overlap);
         for (let x = 0; x < tw; x++) {

@@ -203,12 +203,12 @@ export interface Compared {
  * default: whole image up to 2.1 megapixels, else 512 px tiles with 32 px overlap, as
  * `deno task deblur` does).
  */
-export function deblurAll(
+export async function deblurAll(
   models: { label: string; model: DeblurModel }[],
   blurry: RgbImage,
   sharp?: RgbImage,
   tile?: TileOptions,
-): Compared[] {
+): Promise<Compared[]> {
   const t = tile ??
     (blurry.width * blurry.height > AUTO_TILE_PIXELS ? DEFAULT_TILE : { tile: 0, overlap: 0 });
   const score = (img: RgbImage) =>
@@ -216,7 +216,7 @@ export function deblurAll(
   const out: Compared[] = [{ label: "blurry input", image: blurry, ...score(blurry), ms: null }];
   for (const { label, model } of models) {
     const t0 = performance.now();
-    const img = clampImage(predictTiled(model, blurry, t), true);
+    const img = clampImage(await predictTiled(model, blurry, t), true);
     out.push({ label, image: img, ...score(img), ms: performance.now() - t0 });
   }
   if (sharp) {

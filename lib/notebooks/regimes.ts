@@ -55,7 +55,7 @@ export async function scoreRegime(
   const out: RegimeScore[] = [];
   for (const ref of refs) {
     const { blur, sharp } = await loadPair(ref);
-    const y = clampImage(predictTiled(model, blur, { tile: 0, overlap: 0 }), true);
+    const y = clampImage(await predictTiled(model, blur, { tile: 0, overlap: 0 }), true);
     const f = factors.get(ref.frame);
     out.push({
       name: ref.frame,

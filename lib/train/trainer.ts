@@ -73,8 +73,14 @@ export function inputPsnr(pairs: TrainData["validation"]): number | null {
   return pairs.reduce((sum, p) => sum + psnr(p.blurry, p.sharp), 0) / pairs.length;
 }
 
-/** Mean PSNR (dB) of the clipped predictions on the validation images. */
-export function validate(model: DeblurModel, pairs: TrainData["validation"]): number {
+/**
+ * Mean PSNR (dB) of the clipped predictions on the validation images (read back with
+ * `data()`, which WebGPU in Deno needs).
+ */
+export async function validate(
+  model: DeblurModel,
+  pairs: TrainData["validation"],
+): Promise<number> {
   let total = 0;
   for (const p of pairs) {
     const out = tf.tidy(() => {
@@ -84,7 +90,7 @@ export function validate(model: DeblurModel, pairs: TrainData["validation"]): nu
     const pred = {
       width: p.sharp.width,
       height: p.sharp.height,
-      data: out.dataSync() as Float32Array,
+      data: await out.data() as Float32Array,
     };
     out.dispose();
     total += psnr(pred, p.sharp);
@@ -173,7 +179,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       // Every valEvery steps and at the last step, so a run always ends validated.
       const valDue = step % cfg.valEvery === 0 || step === cfg.steps;
       if (cfg.valEvery > 0 && data.validation.length > 0 && valDue) {
-        const valPsnr = validate(model, data.validation);
+        const valPsnr = await validate(model, data.validation);
         lastVal = { step, psnr: valPsnr };
         await log({ step, kind: "val", valPsnr });
         if (bestValPsnr === null || valPsnr > bestValPsnr) {

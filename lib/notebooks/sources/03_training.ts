@@ -600,7 +600,7 @@ const refs = await datasetPairs({ benchmark: showBench }, "test", SHOW_IMAGES);
 const rows = [];
 for (const ref of refs) {
   const { blur, sharp } = await loadPair(ref);
-  const compared = deblurAll(
+  const compared = await deblurAll(
     [
       ...shippedModels.filter((s) => s.model).map((s) => ({
         label: `${s.model!.name}${s.status === "fresh" ? " (untrained)" : ""}`,

@@ -501,7 +501,7 @@ if (loaded.length === 0) {
   await showMarkdown("No model available (checkpoints missing): nothing to show.");
 } else {
   const { blur, sharp } = await loadPair(sideRefs[0]);
-  const all = deblurAll(loaded, blur, sharp);
+  const all = await deblurAll(loaded, blur, sharp);
   await showImages(comparedImages(all), {
     title: `${GOPRO ? "GoPro" : bench} test image ${sideRefs[0].sequence}/${sideRefs[0].frame}`,
     maxWidth: 320,

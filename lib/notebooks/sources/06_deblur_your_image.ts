@@ -163,7 +163,7 @@ for (const r of regimes) {
   const { median, best } = representativeImages(r.scores);
   for (const [role, s] of [["median gain", median], ["largest gain", best]] as const) {
     const { blur, sharp } = await loadPair(r.refs.find((x) => x.frame === s.name)!);
-    const [, out] = deblurAll([{ label: r.checkpoint, model: r.model.model }], blur, sharp);
+    const [, out] = await deblurAll([{ label: r.checkpoint, model: r.model.model }], blur, sharp);
     const v = errorView(blur, out.image, sharp, { model: r.checkpoint });
     await showImages(v.images.map((im) => ({ ...im, image: enlarge(im.image, 2) })), {
       title:
@@ -215,11 +215,11 @@ await showMarkdown(
 
 // %%
 const model = choice.model;
-let result: ReturnType<typeof deblurAll> = [];
+let result: Awaited<ReturnType<typeof deblurAll>> = [];
 if (!model) {
   await showMarkdown(`Nothing to deblur with: ${choice.message}`);
 } else {
-  result = deblurAll([{ label: MODEL, model }], blurry, sharpUsed);
+  result = await deblurAll([{ label: MODEL, model }], blurry, sharpUsed);
   await showImages(comparedImages(result), { maxWidth: 420 });
   const out = result[1];
   await showAndSaveTable(
