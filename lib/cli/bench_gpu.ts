@@ -340,9 +340,9 @@ async function runTraining(
 }
 
 /**
- * The trained weights on the test split, on the wasm backend: the trainer's validation and
- * eval read predictions back with dataSync, which tfjs-backend-webgpu implements through a
- * canvas that Deno does not have, so training runs with validation off and is scored here.
+ * The trained weights on the test split, once training has ended: training runs with
+ * validation off so the whole budget goes to steps, and the scoring runs on the wasm
+ * backend, whose results do not depend on the adapter.
  */
 async function evaluate(
   model: string,
