@@ -316,24 +316,30 @@ function openblasRunner(s: ConvShape, a: Arrays, available: number) {
 
 function dnnlRunner(s: ConvShape, a: Arrays, layout: DnnlLayout, threads: number) {
   const g = s.geometry;
-  const opts = { layout, threads };
+  const opts = { layout, threads, rejectReference: true };
   if (s.pass === "forward") return () => dnnlConv.convForward(g, a.x, a.w, a.y, a.ep, opts);
   if (s.pass === "input") return () => dnnlConv.convBackpropInput(g, a.y, a.w, a.x, opts);
   return () => dnnlConv.convBackpropFilter(g, a.x, a.y, a.w, opts);
 }
 
-/** Median ms per call of each runner, samples interleaved across runners. */
+/**
+ * Median ms per call of each runner, samples interleaved across runners. Each runner has run
+ * once already (the warm-up that builds oneDNN's primitives and faults in scratch).
+ */
 function timeInterleaved(runners: (() => void)[], reps: number): number[] {
-  const inner = runners.map((r) => {
-    r(); // warm-up: builds primitives, faults in scratch
+  const samples: number[][] = runners.map(() => []);
+  const inner = runners.map((r, i) => {
     const t = performance.now();
     r();
     const ms = performance.now() - t;
+    if (ms >= SAMPLE_MS) samples[i].push(ms); // long enough to be a sample itself
     return Math.max(1, Math.min(1000, Math.ceil(SAMPLE_MS / Math.max(ms, 1e-3))));
   });
-  const samples: number[][] = runners.map(() => []);
-  for (let rep = 0; rep < reps; rep++) {
+  // Calls of a tenth of a second and more vary little next to their length: 3 samples.
+  const want = Math.max(0, ...samples.flat()) > 100 ? Math.min(reps, 3) : reps;
+  while (samples.some((x) => x.length < want)) {
     runners.forEach((r, i) => {
+      if (samples[i].length >= want) return;
       const t = performance.now();
       for (let k = 0; k < inner[i]; k++) r();
       samples[i].push((performance.now() - t) / inner[i]);
@@ -354,6 +360,12 @@ function measureShape(
   const layouts: DnnlLayout[] = [];
   const impls = new Map<DnnlLayout, string | null>();
   const runners: (() => void)[] = [ob.run];
+  const available = loadBlas().threads();
+  try {
+    ob.run(); // warm-up
+  } finally {
+    loadBlas().setThreads(available);
+  }
   for (const layout of DNNL_LAYOUTS) {
     if (!dnnlSupports(g)) break;
     const r = dnnlRunner(s, a, layout, threads);
@@ -367,13 +379,11 @@ function measureShape(
     layouts.push(layout);
     runners.push(r);
   }
-  const blas = loadBlas();
-  const available = blas.threads();
   let times: number[];
   try {
     times = timeInterleaved(runners, reps);
   } finally {
-    blas.setThreads(available);
+    loadBlas().setThreads(available);
   }
   const dnnlMs = { plain: null, weights: null, any: null } as Record<DnnlLayout, number | null>;
   const dnnlImpl = { plain: null, weights: null, any: null } as Record<DnnlLayout, string | null>;
