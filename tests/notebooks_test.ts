@@ -18,6 +18,7 @@ import {
 } from "../lib/notebooks/jupyter.ts";
 import { buildNotebook, parsePercent } from "../lib/notebooks/build.ts";
 import { notebookStaticProblems } from "./support/static_mime.ts";
+import { DISPLAY_COUNT, DISPLAY_SEQ_MIME } from "../lib/viz/show.ts";
 
 const root = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const NOTEBOOKS = `${root}/notebooks`;
@@ -132,6 +133,18 @@ Deno.test({
         ].join("\n"),
       );
       await write("boom", '// %%\nconsole.log(1);\n// %%\nthrow new Error("boom");\n// %%\n1;');
+      // A display the kernel dropped, as the runner's count sees it: the helpers' counter
+      // (lib/viz/show.ts) says two were sent, one arrived.
+      await write(
+        "dropped",
+        [
+          "// %%",
+          "await new Promise((r) => setTimeout(r, 300));",
+          `(globalThis as Record<string, unknown>).${DISPLAY_COUNT} = 2;`,
+          `await Deno.jupyter.display({ "text/plain": "second", "${DISPLAY_SEQ_MIME}": "2" }, ` +
+          "{ raw: true });",
+        ].join("\n"),
+      );
       // One retry: under load the Deno kernel can still lose a display sent soon after it
       // starts (docs/platform.md#the-output-race); what is tested here is the runner's verdicts.
       let good = await runNotebook(setup!, `${tmp}/good.ipynb`, { quick: true });
@@ -161,6 +174,15 @@ Deno.test({
         what: "benchmark synth-v2 (data/benchmarks/synth-v2)",
         instead: "synth-v2-quick images",
       }]);
+      let dropped = await runNotebook(setup!, `${tmp}/dropped.ipynb`, { quick: true });
+      if (dropped.failures.some((f) => /shows no output/.test(f))) {
+        dropped = await runNotebook(setup!, `${tmp}/dropped.ipynb`, { quick: true });
+      }
+      assert.deepEqual(dropped.failures, ["outputs dropped: 2 displays sent, 1 received"]);
+      assert.ok(onlyOutputDropped(dropped), "a dropped display is worth one more run");
+      const kept = JSON.parse(await Deno.readTextFile(`${tmp}/dropped.ipynb`));
+      assert.equal(kept.cells.length, 1, "the counting cell is not saved");
+      assert.deepEqual(Object.keys(kept.cells[0].outputs[0].data), ["text/plain"]);
       // The failed notebook is saved with the outputs it got.
       const saved = JSON.parse(await Deno.readTextFile(`${tmp}/boom.ipynb`));
       assert.equal(saved.cells[1].outputs[0].output_type, "error");

@@ -79,6 +79,13 @@ Deno.test("volatile: timing columns by name, not every number", () => {
     normaliseTimingText(a),
     normaliseTimingText(a.replace("150 steps", "151 steps")),
   );
+  // Notebook 04's interactive cell lists its runs' minutes with one unit.
+  const c = "4 runs of 200 steps (training 1.3, 1.3, 1.4, 1.5 min per run, native)";
+  assert.equal(
+    normaliseTimingText(c),
+    normaliseTimingText(c.replace("1.3, 1.3, 1.4, 1.5", "1.4, 1.3, 1.5, 1.2")),
+  );
+  assert.match(normaliseTimingText(c), /4 runs of 200 steps \(training <time> min per run/);
 });
 
 Deno.test("volatile: tables from writeTable: provenance and time (s) ignored, PSNR reported", async () => {

@@ -23,6 +23,12 @@ import sys
 import time
 
 
+# lib/viz/show.ts: DISPLAY_SEQ_MIME and DISPLAY_COUNT.
+SEQ_MIME = "application/x-svrnn-display-seq"
+COUNT_VAR = "__svrnnDisplays"
+COUNT_MIME = "application/x-svrnn-display-count"
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("input")
@@ -45,6 +51,11 @@ def main() -> int:
         print(json.dumps({"ok": False, "setup_error": f"cannot read {args.input}: {e}"}))
         return 3
 
+    # A last cell, removed before saving, reports how many displays the kit's helpers sent
+    # (lib/viz/show.ts numbers each one): a display the Deno kernel dropped shows as a gap.
+    nb.cells.append(nbformat.v4.new_code_cell(
+        f'await Deno.jupyter.display({{ "{COUNT_MIME}": String(globalThis.{COUNT_VAR} ?? 0) }}, '
+        '{ raw: true });'))
     kernel = args.kernel or nb.metadata.get("kernelspec", {}).get("name")
     workdir = os.path.dirname(os.path.abspath(args.input))
     client = NotebookClient(
@@ -66,6 +77,16 @@ def main() -> int:
         msg = str(e).strip().splitlines()
         setup_error = f"{type(e).__name__}: {msg[-1] if msg else ''}"
     seconds = time.time() - started
+
+    sentinel = nb.cells.pop()
+    sent = next((o["data"][COUNT_MIME] for o in sentinel.get("outputs", [])
+                 if COUNT_MIME in o.get("data", {})), None)
+    received = 0
+    for cell in nb.cells:
+        for o in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            if SEQ_MIME in o.get("data", {}):
+                del o["data"][SEQ_MIME]
+                received += 1
 
     cells = []
     reached = True
@@ -92,6 +113,9 @@ def main() -> int:
         cells.append(info)
     if setup_error:
         failures.insert(0, setup_error)
+    elif not failures and (sent is None or int(sent) != received):
+        failures.append(f"outputs dropped: {sent if sent is not None else '?'} displays sent, "
+                        f"{received} received")
 
     try:
         nbformat.write(nb, args.output)

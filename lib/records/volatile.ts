@@ -64,9 +64,12 @@ const ISO_DATE = /\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z\b/g;
 const RUNTIME_LINE = /^deno \S+, tfjs \S+, .*$/gm;
 const CORES = /\(\d+ cores?\)/g;
 const NUMBER = String.raw`\d+(?:\.\d+)?(?:e[+-]?\d+)?`;
-/** A duration in prose: "63.3 s", "120 ms", "2.5 min", "3 seconds", "12 ms/image". */
+/**
+ * A duration in prose: "63.3 s", "120 ms", "2.5 min", "3 seconds", "12 ms/image", or a list
+ * of them sharing a unit ("1.3, 1.3, 1.4 min").
+ */
 const DURATION = new RegExp(
-  String.raw`(?<![\w.])${NUMBER} ?(ms|s|sec|seconds?|min|minutes?)\b`,
+  String.raw`(?<![\w.])${NUMBER}(?:, ${NUMBER})* ?(ms|s|sec|seconds?|min|minutes?)\b`,
   "g",
 );
 /** A rate in prose: "9.5 patches/s", "3 images/s", "12 it/s". */

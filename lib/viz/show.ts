@@ -53,11 +53,26 @@ export function inKernel(): boolean {
   return jupyter() !== null;
 }
 
+/**
+ * The MIME key that numbers every display this kernel sent (1, 2, ...): the headless runner
+ * (lib/notebooks/run_notebook.py) counts them against `globalThis[DISPLAY_COUNT]` at the
+ * end, so a display the Deno kernel dropped (docs/platform.md#the-output-race) is caught
+ * and the notebook run again, and it strips the key before saving.
+ */
+export const DISPLAY_SEQ_MIME = "application/x-svrnn-display-seq";
+export const DISPLAY_COUNT = "__svrnnDisplays";
+
 /** Displays a raw MIME bundle (or prints its text/plain outside a kernel). */
 export async function display(bundle: Bundle): Promise<void> {
   const j = jupyter();
-  if (j) await j.display(bundle, { raw: true });
-  else console.log(String(bundle["text/plain"] ?? bundle["text/markdown"] ?? ""));
+  if (!j) {
+    console.log(String(bundle["text/plain"] ?? bundle["text/markdown"] ?? ""));
+    return;
+  }
+  const g = globalThis as Record<string, unknown>;
+  const seq = (typeof g[DISPLAY_COUNT] === "number" ? g[DISPLAY_COUNT] as number : 0) + 1;
+  g[DISPLAY_COUNT] = seq;
+  await j.display({ ...bundle, [DISPLAY_SEQ_MIME]: String(seq) }, { raw: true });
 }
 
 /** The bundle `show` displays for a figure (exported for tests and custom displays). */
