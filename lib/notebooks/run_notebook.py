@@ -53,9 +53,11 @@ def main() -> int:
 
     # A last cell, removed before saving, reports how many displays the kit's helpers sent
     # (lib/viz/show.ts numbers each one): a display the Deno kernel dropped shows as a gap.
+    # It waits a moment after its display: the race drops displays sent just before a cell
+    # ends, and this one is always the last.
     nb.cells.append(nbformat.v4.new_code_cell(
         f'await Deno.jupyter.display({{ "{COUNT_MIME}": String(globalThis.{COUNT_VAR} ?? 0) }}, '
-        '{ raw: true });'))
+        '{ raw: true });\nawait new Promise((r) => setTimeout(r, 250));'))
     kernel = args.kernel or nb.metadata.get("kernelspec", {}).get("name")
     workdir = os.path.dirname(os.path.abspath(args.input))
     client = NotebookClient(
