@@ -27,6 +27,7 @@ import time
 SEQ_MIME = "application/x-svrnn-display-seq"
 COUNT_VAR = "__svrnnDisplays"
 COUNT_MIME = "application/x-svrnn-display-count"
+CELL_PAUSE_MS = 100
 
 
 def main() -> int:
@@ -58,6 +59,14 @@ def main() -> int:
     nb.cells.append(nbformat.v4.new_code_cell(
         f'await Deno.jupyter.display({{ "{COUNT_MIME}": String(globalThis.{COUNT_VAR} ?? 0) }}, '
         '{ raw: true });\nawait new Promise((r) => setTimeout(r, 250));'))
+    # Every code cell ends with a short pause, removed again before saving: the race drops
+    # displays sent just before a cell ends (the kernel reports the cell idle before they go
+    # out), and a pause lets them go out first.
+    sources = {}
+    for i, cell in enumerate(nb.cells[:-1]):
+        if cell.cell_type == "code" and cell.source.strip():
+            sources[i] = cell.source
+            cell.source = cell.source + f"\n;await new Promise((r) => setTimeout(r, {CELL_PAUSE_MS}));"
     kernel = args.kernel or nb.metadata.get("kernelspec", {}).get("name")
     workdir = os.path.dirname(os.path.abspath(args.input))
     client = NotebookClient(
@@ -80,6 +89,8 @@ def main() -> int:
         setup_error = f"{type(e).__name__}: {msg[-1] if msg else ''}"
     seconds = time.time() - started
 
+    for i, source in sources.items():
+        nb.cells[i].source = source
     sentinel = nb.cells.pop()
     sent = next((o["data"][COUNT_MIME] for o in sentinel.get("outputs", [])
                  if COUNT_MIME in o.get("data", {})), None)
