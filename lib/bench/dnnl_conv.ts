@@ -180,6 +180,8 @@ export interface DnnlConvBenchResult {
   records: ConvRow[];
   totals: WorkloadTotal[];
   endToEnd: EndToEnd[];
+  /** 1-minute load averages when the run started and ended (other jobs on the machine). */
+  loadAverage: { start: number | null; end: number | null };
   notes: string[];
 }
 
@@ -493,6 +495,14 @@ async function endToEnd(
   return { workload: w.name, threads, openblasMs, tableMs, runs, speedup: openblasMs / tableMs };
 }
 
+function loadAverage(): number | null {
+  try {
+    return Deno.loadavg()[0];
+  } catch {
+    return null;
+  }
+}
+
 // ---------------------------------------------------------------------------------------
 
 /** Collects the shapes, times them, sums per workload and checks whole steps. */
@@ -514,6 +524,7 @@ export async function benchDnnlConv(
   const all = defaultThreads();
   const threadList = options.threads ?? [...new Set([1, all])];
   const notes: string[] = [];
+  const loadStart = loadAverage();
   say(`dnnl_conv: collecting conv shapes of ${workloads.length} workloads`);
   const shapes = await collectShapes(workloads);
   say(`dnnl_conv: ${shapes.length} distinct passes`);
@@ -562,13 +573,18 @@ export async function benchDnnlConv(
     records,
     totals: sums,
     endToEnd: e2e,
+    loadAverage: { start: loadStart, end: loadAverage() },
     notes,
   };
 }
 
 /** A plain-text summary. */
 export function formatDnnlConvBench(r: DnnlConvBenchResult): string {
-  const lines = [`native: ${r.native}`, `oneDNN: ${r.dnnl}`];
+  const lines = [
+    `native: ${r.native}`,
+    `oneDNN: ${r.dnnl}`,
+    `load average: ${r.loadAverage.start} at the start, ${r.loadAverage.end} at the end`,
+  ];
   for (const t of r.totals) {
     lines.push(
       `${t.workload}, ${t.threads} thread(s): conv ${t.openblasMs.toFixed(1)} ms on OpenBLAS, ` +
