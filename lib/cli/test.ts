@@ -109,6 +109,7 @@ export const QUICK_SKIPS: Readonly<Record<string, string>> = {
   "tests/study_test.ts": "runs a study (trains and evaluates)",
   "tests/cli_test.ts": "trains and evaluates through the CLI",
   "tests/native_test.ts": "checks every native kernel against cpu",
+  "tests/dnnl_test.ts": "checks every conv pass on oneDNN against OpenBLAS and cpu",
   "tests/wasm_train_kernels_test.ts": "checks conv gradients on wasm at every shape",
 };
 
