@@ -76,7 +76,7 @@ bench-only reference, skipped when absent), case by case in one run: the svrnn f
 controlled studies (about 5 minutes).
 dnnl_conv: every conv pass of svrnn-small and cnn-small training steps (batch 8 of 64x64) and of
 the svrnn and svrnn-small forwards (256x256, 1280x720) on OpenBLAS against oneDNN (three layouts),
-at 1 thread and all; the table the native backend chooses its conv path from (about 15 minutes;
+at 1 thread and all; the table the native backend chooses its conv path from (about 12 minutes;
 skipped when OpenBLAS or libdnnl is missing).`,
 };
 
