@@ -18,6 +18,8 @@ import "../wasm_train_kernels.ts";
 import { type Blas, loadBlas, NativeUnavailableError } from "./blas.ts";
 import { cpuKernel, NATIVE_KERNELS, nativeSettings } from "./kernels.ts";
 import { releaseScratch } from "./conv.ts";
+import { dnnlAvailable } from "./dnnl.ts";
+import { releaseDnnlScratch } from "./dnnl_conv.ts";
 import { JS_KERNELS } from "./js_kernels.ts";
 import { GATE_KERNELS } from "./gate_kernels.ts";
 import { bufferPool, watchBackend } from "./pool.ts";
@@ -179,6 +181,7 @@ export async function initNativeBackend(options: NativeOptions = {}): Promise<Na
 export function releaseNativeMemory(): void {
   bufferPool.clear();
   releaseScratch();
+  releaseDnnlScratch();
 }
 
 /** True when OpenBLAS can be opened here (the reason is discarded). */
@@ -192,9 +195,20 @@ export function nativeAvailable(): boolean {
   }
 }
 
-/** One line for logs and provenance, e.g. "native (OpenBLAS 0.3.21 ..., 2 threads)". */
+/** Which library the convolutions run on, for describeNative. */
+function convLibrary(): string {
+  if (nativeSettings.conv === "openblas" || !dnnlAvailable()) return "convs: OpenBLAS";
+  return nativeSettings.conv === "dnnl"
+    ? "convs: oneDNN"
+    : "convs: oneDNN where results/bench/dnnl_conv.json measured it faster, else OpenBLAS";
+}
+
+/**
+ * One line for logs and provenance, e.g. "native (OpenBLAS 0.3.21 ..., 2 threads; convs:
+ * oneDNN where ...; other ops: tfjs cpu)".
+ */
 export function describeNative(info: NativeInfo): string {
   return `native (${info.openblas}, ${info.parallel}, ${info.threads} thread${
     info.threads === 1 ? "" : "s"
-  }; other ops: tfjs cpu)`;
+  }; ${convLibrary()}; other ops: tfjs cpu)`;
 }
