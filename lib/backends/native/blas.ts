@@ -7,6 +7,7 @@
  * build of lib/ never sees it.
  */
 import { InputError } from "../../data/errors.ts";
+import { ffiDeno, libraryCandidates } from "./ffi.ts";
 
 /** C = alpha * op(A) * op(B) + beta * C, row-major; op(X) = X or X^T. */
 export type Gemm = (
@@ -95,26 +96,6 @@ const TRANS = 112;
 
 let cached: Blas | null = null;
 
-function denoApi(): typeof Deno {
-  const deno = (globalThis as { Deno?: typeof Deno }).Deno;
-  if (!deno || typeof deno.dlopen !== "function") {
-    throw new NativeUnavailableError(
-      "native backend: needs Deno's FFI (Deno.dlopen), which this runtime does not have",
-    );
-  }
-  return deno;
-}
-
-function libraryCandidates(deno: typeof Deno): string[] {
-  let fromEnv: string | undefined;
-  try {
-    fromEnv = deno.env.get("SVRNN_OPENBLAS");
-  } catch {
-    fromEnv = undefined; // no --allow-env
-  }
-  return fromEnv ? [fromEnv] : [...LIBRARY_CANDIDATES];
-}
-
 function cString(p: Deno.PointerValue): string {
   return p === null ? "" : Deno.UnsafePointerView.getCString(p);
 }
@@ -128,9 +109,9 @@ export function loadBlas(threads?: number): Blas {
     if (threads !== undefined) cached.setThreads(threads);
     return cached;
   }
-  const deno = denoApi();
+  const deno = ffiDeno("native backend", (m) => new NativeUnavailableError(m));
   const tried: string[] = [];
-  for (const name of libraryCandidates(deno)) {
+  for (const name of libraryCandidates(deno, "SVRNN_OPENBLAS", LIBRARY_CANDIDATES)) {
     let lib: Deno.DynamicLibrary<typeof SYMBOLS>;
     try {
       lib = deno.dlopen(name, SYMBOLS);

@@ -14,6 +14,7 @@
  * Deno-only (Deno.dlopen); nothing outside lib/backends/native imports this file.
  */
 import { InputError } from "../../data/errors.ts";
+import { ffiDeno, libraryCandidates } from "./ffi.ts";
 
 /** Thrown when oneDNN cannot be used; the message says how to install or allow it. */
 export class DnnlUnavailableError extends InputError {
@@ -287,26 +288,6 @@ export interface ConvDescGeometry {
 
 let cached: Dnnl | null = null;
 let failure: DnnlUnavailableError | null = null;
-
-function denoApi(): typeof Deno {
-  const deno = (globalThis as { Deno?: typeof Deno }).Deno;
-  if (!deno || typeof deno.dlopen !== "function") {
-    throw new DnnlUnavailableError(
-      "oneDNN: needs Deno's FFI (Deno.dlopen), which this runtime does not have",
-    );
-  }
-  return deno;
-}
-
-function libraryCandidates(deno: typeof Deno): string[] {
-  let fromEnv: string | undefined;
-  try {
-    fromEnv = deno.env.get("SVRNN_DNNL");
-  } catch {
-    fromEnv = undefined; // no --allow-env
-  }
-  return fromEnv ? [fromEnv] : [...DNNL_LIBRARY_CANDIDATES];
-}
 
 function check(status: number, call: string): void {
   if (status !== 0) {
@@ -634,9 +615,9 @@ function build(lib: Deno.DynamicLibrary<typeof SYMBOLS>, name: string, deno: typ
 export function loadDnnl(): Dnnl {
   if (cached) return cached;
   if (failure) throw failure;
-  const deno = denoApi();
+  const deno = ffiDeno("oneDNN", (m) => new DnnlUnavailableError(m));
   const tried: string[] = [];
-  for (const name of libraryCandidates(deno)) {
+  for (const name of libraryCandidates(deno, "SVRNN_DNNL", DNNL_LIBRARY_CANDIDATES)) {
     let lib: Deno.DynamicLibrary<typeof SYMBOLS>;
     try {
       lib = deno.dlopen(name, SYMBOLS);
