@@ -19,7 +19,7 @@ import {
   nativeAvailable,
   registerNativeBackend,
 } from "../lib/backends/native/backend.ts";
-import { nativeSettings } from "../lib/backends/native/kernels.ts";
+import { convGeometry, nativeSettings } from "../lib/backends/native/kernels.ts";
 import * as openblasConv from "../lib/backends/native/conv.ts";
 import type { Activation, ConvGeometry, Epilogue } from "../lib/backends/native/conv.ts";
 import * as dnnlConv from "../lib/backends/native/dnnl_conv.ts";
@@ -144,23 +144,7 @@ function geometryOf(
     false,
     "channelsLast",
   );
-  return {
-    batch: info.batchSize,
-    inH: info.inHeight,
-    inW: info.inWidth,
-    inC: info.inChannels,
-    outH: info.outHeight,
-    outW: info.outWidth,
-    outC: info.outChannels,
-    kH: info.filterHeight,
-    kW: info.filterWidth,
-    strideH: info.strideHeight,
-    strideW: info.strideWidth,
-    dilH: info.dilationHeight,
-    dilW: info.dilationWidth,
-    padTop: info.padInfo.top,
-    padLeft: info.padInfo.left,
-  };
+  return convGeometry(info);
 }
 
 /** tfjs's explicit padding that gives this geometry (bottom and right as tfjs would need). */

@@ -153,7 +153,8 @@ function withConvThreads(g: ConvGeometry, pass: "forward" | "input" | "filter", 
   }
 }
 
-function geometry(info: tf.backend_util.Conv2DInfo): ConvGeometry {
+/** conv.ts's geometry of a tfjs Conv2DInfo (padding as the zeros before the first row, column). */
+export function convGeometry(info: tf.backend_util.Conv2DInfo): ConvGeometry {
   return {
     batch: info.batchSize,
     inH: info.inHeight,
@@ -277,7 +278,7 @@ function convForwardKernel(args: Args, fused: boolean): tf.TensorInfo {
     false,
     "channelsLast",
   );
-  const g = geometry(info);
+  const g = convGeometry(info);
   const y = bufferPool.alloc(tf.util.sizeFromShape(info.outShape));
   const ep = fused ? fusedEpilogue(backend, args.inputs, attrs, g.outC) : null;
   nativeSettings.onConv?.("forward", g, {
@@ -311,7 +312,7 @@ function conv2DBackpropInputKernel(args: Args): tf.TensorInfo {
     false,
     "channelsLast",
   );
-  const g = geometry(info);
+  const g = convGeometry(info);
   const dx = bufferPool.alloc(tf.util.sizeFromShape(inputShape));
   nativeSettings.onConv?.("input", g, { activation: null, bias: false });
   const layout = dnnlPath(g, "input");
@@ -339,7 +340,7 @@ function conv2DBackpropFilterKernel(args: Args): tf.TensorInfo {
     false,
     "channelsLast",
   );
-  const g = geometry(info);
+  const g = convGeometry(info);
   const dw = bufferPool.alloc(tf.util.sizeFromShape(filterShape));
   nativeSettings.onConv?.("filter", g, { activation: null, bias: false });
   const layout = dnnlPath(g, "filter");
