@@ -12,7 +12,7 @@
  */
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { relError, values } from "./support/compare.ts";
+import { assertClose as closeEnough, values } from "./support/compare.ts";
 import {
   initNativeBackend,
   NATIVE_BACKEND,
@@ -64,8 +64,7 @@ function assertClose(
   what: string,
   tolerance = TOLERANCE,
 ) {
-  const e = relError(actual, expected);
-  assert.ok(e <= tolerance, `${what}: relative error ${e.toExponential(2)} > ${tolerance}`);
+  closeEnough(actual, expected, what, tolerance);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@
  */
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { relError, sizeOf, values } from "./support/compare.ts";
+import { assertClose as closeEnough, sizeOf, values } from "./support/compare.ts";
 import "@tensorflow/tfjs-backend-wasm";
 import {
   bufferPool,
@@ -62,8 +62,7 @@ function assertClose(
   what: string,
   tolerance = TOLERANCE,
 ) {
-  const e = relError(actual, expected);
-  assert.ok(e <= tolerance, `${what}: relative error ${e.toExponential(2)} > ${tolerance}`);
+  closeEnough(actual, expected, what, tolerance);
 }
 
 /** Runs f on a backend and returns what it read back; checks it leaked no tensors. */

@@ -11,6 +11,7 @@
  */
 import assert from "node:assert/strict";
 import { PLOTLY_CDN } from "../lib/viz/html.ts";
+import { hasModules } from "../lib/notebooks/jupyter.ts";
 import { dumpDom, findChromium } from "./support/chromium.ts";
 
 const root = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
@@ -20,14 +21,7 @@ const REQUIRE_JS = "/usr/share/javascript/requirejs/require.min.js";
 
 async function nbconvertPython(): Promise<string | null> {
   for (const py of [`${root}/.venv/bin/python`, "/usr/bin/python3"]) {
-    try {
-      const r = await new Deno.Command(py, {
-        args: ["-c", "import nbconvert"],
-        stdout: "null",
-        stderr: "null",
-      }).output();
-      if (r.success) return py;
-    } catch { /* not there */ }
+    if (await hasModules(py, ["nbconvert"])) return py;
   }
   return null;
 }

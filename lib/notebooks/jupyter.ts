@@ -107,7 +107,7 @@ async function runStreaming(
 }
 
 /** True if `python` can import all `modules`. */
-async function hasModules(python: string, modules: string[]): Promise<boolean> {
+export async function hasModules(python: string, modules: string[]): Promise<boolean> {
   return (await run(python, ["-c", `import ${modules.join(", ")}`])).ok;
 }
 

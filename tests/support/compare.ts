@@ -25,3 +25,14 @@ export function relError(actual: ArrayLike<number>, expected: ArrayLike<number>)
   }
   return diff / scale;
 }
+
+/** Fails, naming `what`, when relError(actual, expected) exceeds `tolerance`. */
+export function assertClose(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  what: string,
+  tolerance: number,
+): void {
+  const e = relError(actual, expected);
+  assert.ok(e <= tolerance, `${what}: relative error ${e.toExponential(2)} > ${tolerance}`);
+}

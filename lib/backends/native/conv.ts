@@ -230,13 +230,20 @@ function fillChannels(v: number, n: number, slot: string): Float32Array {
   return a;
 }
 
-function checkSizes(g: ConvGeometry, x: number, w: number, y: number, what: string): void {
+/** Throws, naming `what`, unless the x, filter and y buffers hold the geometry's elements. */
+export function checkSizes(
+  g: ConvGeometry,
+  x: number,
+  w: number,
+  y: number,
+  what: string,
+): void {
   const nx = g.batch * g.inH * g.inW * g.inC;
   const nw = g.kH * g.kW * g.inC * g.outC;
   const ny = g.batch * g.outH * g.outW * g.outC;
   if (x < nx || w < nw || y < ny) {
     throw new Error(
-      `native ${what}: buffers too small for geometry ${JSON.stringify(g)} ` +
+      `${what}: buffers too small for geometry ${JSON.stringify(g)} ` +
         `(have ${x}/${w}/${y}, need ${nx}/${nw}/${ny})`,
     );
   }
@@ -603,7 +610,7 @@ export function convForward(
   ep: Epilogue | null,
   opts: ConvOptions,
 ): void {
-  checkSizes(g, x.length, w.length, y.length, "conv2d");
+  checkSizes(g, x.length, w.length, y.length, "native conv2d");
   const { gemm } = opts;
   const chunkBytes = opts.chunkBytes ?? DEFAULT_CHUNK_BYTES;
   const { outC, outH, outW } = g;
@@ -687,7 +694,7 @@ export function convBackpropInput(
   dx: Float32Array,
   opts: ConvOptions,
 ): void {
-  checkSizes(g, dx.length, w.length, dy.length, "conv2dBackpropInput");
+  checkSizes(g, dx.length, w.length, dy.length, "native conv2dBackpropInput");
   const { inC, outC, kH, kW } = g;
   const nx = g.batch * g.inH * g.inW * inC;
   if (nx === 0) return;
@@ -753,7 +760,7 @@ export function convBackpropFilter(
   dw: Float32Array,
   opts: ConvOptions,
 ): void {
-  checkSizes(g, x.length, dw.length, dy.length, "conv2dBackpropFilter");
+  checkSizes(g, x.length, dw.length, dy.length, "native conv2dBackpropFilter");
   const { inC, outC, kH, kW, outH, outW } = g;
   const nw = kH * kW * inC * outC;
   dw.fill(0, 0, nw);

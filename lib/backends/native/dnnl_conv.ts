@@ -27,7 +27,7 @@ import {
   QUERY,
   TAG,
 } from "./dnnl.ts";
-import { applyEpilogue, type ConvGeometry, type Epilogue } from "./conv.ts";
+import { applyEpilogue, checkSizes, type ConvGeometry, type Epilogue } from "./conv.ts";
 
 export type DnnlLayout = "plain" | "weights" | "any";
 export const DNNL_LAYOUTS: readonly DnnlLayout[] = ["plain", "weights", "any"];
@@ -401,16 +401,9 @@ function run(d: Dnnl, p: Plan, arrays: CallArrays): void {
   for (const s of p.steps) d.execute(s.prim, s.args, s.what);
 }
 
-function checkSizes(g: ConvGeometry, x: number, w: number, y: number, what: string): void {
-  const nx = g.batch * g.inH * g.inW * g.inC;
-  const nw = g.kH * g.kW * g.inC * g.outC;
-  const ny = g.batch * g.outH * g.outW * g.outC;
-  if (x < nx || w < nw || y < ny) {
-    throw new Error(
-      `oneDNN ${what}: buffers too small for geometry ${JSON.stringify(g)} ` +
-        `(have ${x}/${w}/${y}, need ${nx}/${nw}/${ny})`,
-    );
-  }
+/** conv.ts's buffer check, and the shapes oneDNN takes. */
+function checkDnnl(g: ConvGeometry, x: number, w: number, y: number, what: string): void {
+  checkSizes(g, x, w, y, `oneDNN ${what}`);
   if (!dnnlSupports(g)) {
     throw new Error(`oneDNN ${what}: unsupported geometry ${JSON.stringify(g)}`);
   }
@@ -437,7 +430,7 @@ export function convForward(
   ep: Epilogue | null,
   opts: DnnlConvOptions = {},
 ): void {
-  checkSizes(g, x.length, w.length, y.length, "conv2d");
+  checkDnnl(g, x.length, w.length, y.length, "conv2d");
   const { d, layout, threads } = setup(opts);
   const fused = postOpsOf(ep);
   const postOps = fused ?? [];
@@ -471,7 +464,7 @@ export function convBackpropInput(
   dx: Float32Array,
   opts: DnnlConvOptions = {},
 ): void {
-  checkSizes(g, dx.length, w.length, dy.length, "conv2dBackpropInput");
+  checkDnnl(g, dx.length, w.length, dy.length, "conv2dBackpropInput");
   const { d, layout, threads } = setup(opts);
   const key = `input|${geometryKey(g)}|${layout}|${threads}`;
   const p = plan(key, () => backwardDataPlan(d, g, layout), opts);
@@ -491,7 +484,7 @@ export function convBackpropFilter(
   opts: DnnlConvOptions = {},
   db: Float32Array | null = null,
 ): void {
-  checkSizes(g, x.length, dw.length, dy.length, "conv2dBackpropFilter");
+  checkDnnl(g, x.length, dw.length, dy.length, "conv2dBackpropFilter");
   if (db && db.length < g.outC) {
     throw new Error(`oneDNN conv2dBackpropFilter: db holds ${db.length} < ${g.outC} floats`);
   }
