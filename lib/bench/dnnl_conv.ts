@@ -4,8 +4,8 @@
  * native backend picks its path per shape (kernels.ts, ConvChoices in dnnl_conv.ts).
  *
  * The shapes are not listed by hand: each workload (a training step of svrnn-small and
- * cnn-small at the studies' batch 8 of 64x64, the svrnn and svrnn-small forwards at 256x256
- * and 1280x720) runs once on the native backend with an observer on its conv kernels, which
+ * cnn-small at the studies' batch 8 of 64x64, svrnn's at batch 4 of 64x64 and batch 20 of
+ * 128x128, the svrnn and svrnn-small forwards at 256x256 and 1280x720) runs once on the native backend with an observer on its conv kernels, which
  * records every pass's geometry and how often it ran. Each distinct (pass, geometry, bias,
  * activation) is then timed on OpenBLAS as kernels.ts runs it (with convThreads' thread
  * policy) and on oneDNN in each layout (dnnl_conv.ts: plain, blocked weights, all blocked;
@@ -84,6 +84,23 @@ export const WORKLOADS: readonly Workload[] = [
     batch: 8,
     height: 64,
     width: 64,
+  },
+  // svrnn's training shapes: the side-by-side bench's (bench/torch.ts) two train steps.
+  {
+    name: "svrnn train b4 64x64",
+    model: "svrnn",
+    kind: "train",
+    batch: 4,
+    height: 64,
+    width: 64,
+  },
+  {
+    name: "svrnn train b20 128x128",
+    model: "svrnn",
+    kind: "train",
+    batch: 20,
+    height: 128,
+    width: 128,
   },
   {
     name: "svrnn-small forward 256x256",
@@ -548,7 +565,7 @@ export async function benchDnnlConv(
     for (const threads of threadList) {
       for (const w of workloads) {
         // The 1280x720 forwards take seconds each: checked at all threads only.
-        const big = w.height * w.width > 256 * 256;
+        const big = w.batch * w.height * w.width > 256 * 256;
         if (big && threads !== all) continue;
         say(`dnnl_conv: whole ${w.name}, ${threads} thread(s), openblas vs table`);
         const r = await endToEnd(w, threads, choices, big ? 2 : reps);
