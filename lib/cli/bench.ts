@@ -74,10 +74,11 @@ torch: the native backend beside PyTorch (bench/torch_reference.py, Debian's pyt
 bench-only reference, skipped when absent), case by case in one run: the svrnn forward at
 1280x720, svrnn train steps at batch 4 of 64x64 and 20 of 128x128, the svrnn-small step of the
 controlled studies (about 5 minutes).
-dnnl_conv: every conv pass of svrnn-small and cnn-small training steps (batch 8 of 64x64) and of
-the svrnn and svrnn-small forwards (256x256, 1280x720) on OpenBLAS against oneDNN (three layouts),
-at 1 thread and all; the table the native backend chooses its conv path from (about 12 minutes;
-skipped when OpenBLAS or libdnnl is missing).`,
+dnnl_conv: every conv pass of svrnn-small and cnn-small training steps (batch 8 of 64x64), of
+svrnn training steps (batch 4 of 64x64, batch 20 of 128x128) and of the svrnn and svrnn-small
+forwards (256x256, 1280x720) on OpenBLAS against oneDNN (three layouts), at 1 thread and all; the
+table the native backend chooses its conv path from (about 25 minutes; skipped when OpenBLAS or
+libdnnl is missing).`,
 };
 
 function parseShape(s: string): number[] {
