@@ -186,6 +186,8 @@ fi
 
 DENO=deno
 deno_flags=()
+# The kit's V8 flags, as deno.json's tasks set them (lib/backends/v8_flags.ts says why).
+export DENO_V8_FLAGS=--no-maglev
 offline=()
 if [ -f "$PACK/deno.xz" ]; then
   DENO="${TMPDIR:-/tmp}/svrnn-gpu/deno"

@@ -18,9 +18,10 @@ import { nativeAvailable } from "../backends/native/backend.ts";
 import { benchSideBySide, findTorchPython, formatSideBySide } from "../bench/torch.ts";
 import { benchDnnlConv, formatDnnlConvBench } from "../bench/dnnl_conv.ts";
 import { dnnlAvailable } from "../backends/native/dnnl.ts";
+import { benchV8Flags, formatV8FlagsBench } from "../bench/v8_flags.ts";
 import { provenance, writeJsonAtomic } from "../records/provenance.ts";
 
-const BENCHES = ["gate_rnn", "conv_grad", "native", "torch", "dnnl_conv"] as const;
+const BENCHES = ["gate_rnn", "conv_grad", "native", "torch", "dnnl_conv", "v8_flags"] as const;
 type Bench = typeof BENCHES[number];
 
 export const BENCH_SPEC: CommandSpec = {
@@ -78,7 +79,10 @@ dnnl_conv: every conv pass of svrnn-small and cnn-small training steps (batch 8 
 svrnn training steps (batch 4 of 64x64, batch 20 of 128x128) and of the svrnn and svrnn-small
 forwards (256x256, 1280x720) on OpenBLAS against oneDNN (three layouts), at 1 thread and all; the
 table the native backend chooses its conv path from (about 25 minutes; skipped when OpenBLAS or
-libdnnl is missing).`,
+libdnnl is missing).
+v8_flags: training steps (svrnn-small at batch 8 of 64x64 on one thread, svrnn at batch 4 of 64x64
+on two) under V8's default flags and under the kit's (lib/backends/v8_flags.ts), one process each,
+in pairs, steady-state medians (about 5 minutes; skipped when OpenBLAS is missing).`,
 };
 
 function parseShape(s: string): number[] {
@@ -184,6 +188,16 @@ async function dnnlConv(ctx: Context, reps: number) {
   return result;
 }
 
+async function v8Flags(ctx: Context) {
+  if (!nativeAvailable()) {
+    ctx.warn("v8_flags: OpenBLAS not available (deno task setup:native); skipped");
+    return null;
+  }
+  const result = await benchV8Flags({ progress: ctx.progress });
+  ctx.progress("\n" + formatV8FlagsBench(result));
+  return result;
+}
+
 async function main(ctx: Context) {
   const only = (ctx.str("only")?.split(",") ?? [...BENCHES]) as Bench[];
   for (const b of only) {
@@ -205,6 +219,8 @@ async function main(ctx: Context) {
       ? await torch(ctx, reps)
       : b === "dnnl_conv"
       ? await dnnlConv(ctx, reps)
+      : b === "v8_flags"
+      ? await v8Flags(ctx)
       : await native(ctx, reps);
     if (result === null) continue;
     const file = { ...result, provenance: prov };

@@ -18,6 +18,7 @@
 import { repoRoot } from "../records/paths.ts";
 import { exists } from "../data/image_io.ts";
 import { type Degradation, DEGRADED_ENV, readDegradations } from "./degraded.ts";
+import { KIT_V8_FLAGS } from "../backends/v8_flags.ts";
 
 export const KERNEL_NAME = "svrnn-deno";
 
@@ -201,7 +202,8 @@ export async function writeKernelSpec(root = repoRoot()): Promise<string> {
     argv: [Deno.execPath(), "jupyter", "--kernel", "--conn", "{connection_file}"],
     display_name: "Deno (svrnn-kit)",
     language: "typescript",
-    env: { NO_COLOR: "1" },
+    // The kit's V8 flags (lib/backends/v8_flags.ts) for a Jupyter started by hand too.
+    env: { NO_COLOR: "1", DENO_V8_FLAGS: KIT_V8_FLAGS },
     metadata: { "svrnn-kit": "written by lib/notebooks/jupyter.ts; points at this deno binary" },
   };
   const text = JSON.stringify(spec, null, 2) + "\n";
