@@ -76,7 +76,15 @@ const CONFIG = new URL("../../deno.json", import.meta.url).pathname;
 async function runChild(c: V8FlagsCase, flags: string): Promise<number[]> {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "--config", CONFIG, CHILD, "--child", JSON.stringify(c)],
-    env: { DENO_V8_FLAGS: flags, OPENBLAS_NUM_THREADS: String(c.threads) },
+    // V8's defaults: no DENO_V8_FLAGS at all (an empty one is an error).
+    clearEnv: true,
+    env: {
+      ...Object.fromEntries(
+        Object.entries(Deno.env.toObject()).filter(([k]) => k !== "DENO_V8_FLAGS"),
+      ),
+      ...(flags ? { DENO_V8_FLAGS: flags } : {}),
+      OPENBLAS_NUM_THREADS: String(c.threads),
+    },
     stdout: "piped",
     stderr: "inherit",
   }).output();
