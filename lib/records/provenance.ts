@@ -3,6 +3,7 @@
  * machine, which runtime, when. Deno-only (reads git, /proc and the environment).
  */
 import * as tf from "@tensorflow/tfjs";
+import { v8FlagsInEffect } from "../backends/v8_flags.ts";
 
 export interface Provenance {
   commit: string;
@@ -11,6 +12,8 @@ export interface Provenance {
   date: string;
   deno: string;
   tfjs: string;
+  /** DENO_V8_FLAGS the process ran under ("" for V8's defaults): they change timings. */
+  v8Flags: string;
   machine: { cpu: string; cores: number; memoryGiB: number; os: string };
   command: string;
 }
@@ -52,6 +55,7 @@ export async function provenance(command: string): Promise<Provenance> {
     date: new Date().toISOString(),
     deno: Deno.version.deno,
     tfjs: tf.version.tfjs,
+    v8Flags: v8FlagsInEffect(),
     machine: {
       cpu: cpuModel(),
       cores: navigator.hardwareConcurrency,
