@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { probeWebGPU } from "../lib/backends/select.ts";
 import { peakBandwidth, planTraining } from "../lib/bench/gpu.ts";
 import type { GpuBenchFile, TrainingRecord } from "../lib/cli/bench_gpu.ts";
+import { shippedCheckpointFile } from "../lib/records/paths.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const adapter = await probeWebGPU();
@@ -126,6 +127,11 @@ Deno.test({
       positive(t.wallSec, "training wall s");
       positive(t.patchesPerSec, "training patches/s");
       positive(t.data.trainPairs, "training pairs");
+      // A fifth stage of the released controlled model, not a run from scratch.
+      assert.ok(
+        t.command.includes(`--init ${shippedCheckpointFile("svrnn-small-controlled")} `),
+        t.command,
+      );
       assert.ok(t.checkpoint && t.released, "checkpoint and released weights");
       for (const p of [t.checkpoint, t.released]) {
         assert.ok((await Deno.stat(`${dir}/${p}`)).size > 0);

@@ -28,6 +28,7 @@ import {
 import { type Provenance, provenance, writeJsonAtomic } from "../records/provenance.ts";
 import { parseTrainingLog, type TrainLogRecord } from "../records/formats.ts";
 import { CONTROLLED_ROOT } from "../data/controlled_io.ts";
+import { shippedCheckpointFile } from "../records/paths.ts";
 
 export const BENCH_GPU_SPEC: CommandSpec = {
   name: "bench:gpu",
@@ -68,7 +69,8 @@ the gate scan forward and backward at [1,360,640,32] (GB/s, and the fraction of 
 bandwidth where lib/bench/gpu.ts knows the card), the svrnn forward at 1280x720, an svrnn training
 step at batch 20 of 128x128, svrnn-small's steps per second at batch 8 of 64x64, then training:
 svrnn-small on data/controlled/mix (rendered first if missing; without the photo set, cut from the
-fixtures in 80-px crops as data/controlled/mix-fixtures) for as many steps as the measured rate fits
+fixtures in 80-px crops as data/controlled/mix-fixtures), continuing from the released controlled
+model (results/checkpoints/svrnn-small-controlled.safetensors), for as many steps as the rate fits
 in the time left, validation off (scored after, on wasm: docs/backends.md#the-gpu-run), its run
 folder NAME-train/ and released weights NAME.safetensors beside the JSON.`,
 };
@@ -273,10 +275,13 @@ async function runTraining(
   const released = `${dir}/${stem}.safetensors`;
   const steps = plan.steps;
   // The recipe of the shipped controlled model (recipes/svrnn-small-controlled.4.json) at the
-  // throughput measurement's batch and patch, so the plan's rate is the one trained at.
+  // throughput measurement's batch and patch, so the plan's rate is the one trained at,
+  // continuing from its released weights: trained on the mix from scratch the model stays at
+  // its input (docs/studies.md), so minutes of GPU are worth most as a fifth stage.
   // deno-fmt-ignore
   const args = [
     "--model", shape.model,
+    "--init", shippedCheckpointFile("svrnn-small-controlled"),
     "--controlled", data.name,
     "--steps", String(steps),
     "--batch", String(shape.batch),
