@@ -12,7 +12,8 @@
  */
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { assertClose as closeEnough, values } from "./support/compare.ts";
+import { gatedTest } from "./support/gated.ts";
+import { assertClose, values } from "./support/compare.ts";
 import {
   initNativeBackend,
   NATIVE_BACKEND,
@@ -40,7 +41,6 @@ import { RecipeAdam } from "../lib/train/adam.ts";
 import { DEFAULT_TRAIN_CONFIG } from "../lib/train/config.ts";
 import { benchDnnlConv, CHOICE_MARGIN } from "../lib/bench/dnnl_conv.ts";
 
-const TOLERANCE = 1e-4;
 const HAVE_BLAS = nativeAvailable();
 const AVAILABLE = HAVE_BLAS && dnnlAvailable();
 const SKIP = "oneDNN: SKIPPED, libdnnl or OpenBLAS not available " +
@@ -48,24 +48,7 @@ const SKIP = "oneDNN: SKIPPED, libdnnl or OpenBLAS not available " +
 
 if (HAVE_BLAS) registerNativeBackend();
 
-function dnnlTest(name: string, fn: (t: Deno.TestContext) => void | Promise<void>): void {
-  Deno.test({
-    name: AVAILABLE ? `oneDNN: ${name}` : `${SKIP}: ${name}`,
-    ignore: !AVAILABLE,
-    sanitizeResources: false,
-    sanitizeOps: false,
-    fn,
-  });
-}
-
-function assertClose(
-  actual: ArrayLike<number>,
-  expected: ArrayLike<number>,
-  what: string,
-  tolerance = TOLERANCE,
-) {
-  closeEnough(actual, expected, what, tolerance);
-}
+const dnnlTest = gatedTest(AVAILABLE, "oneDNN", SKIP);
 
 // ---------------------------------------------------------------------------------------
 // The shapes.

@@ -9,7 +9,8 @@
  */
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { assertClose as closeEnough, sizeOf, values } from "./support/compare.ts";
+import { gatedTest } from "./support/gated.ts";
+import { assertClose, sizeOf, values } from "./support/compare.ts";
 import "@tensorflow/tfjs-backend-wasm";
 import {
   bufferPool,
@@ -38,32 +39,13 @@ type Pad = "same" | "valid" | tf.backend_util.ExplicitPadding;
 type Shape4 = [number, number, number, number];
 type Backend = "cpu" | "native" | "wasm";
 
-const TOLERANCE = 1e-4;
 const AVAILABLE = nativeAvailable();
 const SKIP = "native backend: SKIPPED, OpenBLAS not available " +
   "(apt-get install -y libopenblas0-pthread; run with --allow-ffi)";
 
 if (AVAILABLE) registerNativeBackend();
 
-/** Deno.test that is ignored, with the reason in its name, when OpenBLAS is missing. */
-function nativeTest(name: string, fn: () => void | Promise<void>): void {
-  Deno.test({
-    name: AVAILABLE ? `native: ${name}` : `${SKIP}: ${name}`,
-    ignore: !AVAILABLE,
-    sanitizeResources: false,
-    sanitizeOps: false,
-    fn,
-  });
-}
-
-function assertClose(
-  actual: ArrayLike<number>,
-  expected: ArrayLike<number>,
-  what: string,
-  tolerance = TOLERANCE,
-) {
-  closeEnough(actual, expected, what, tolerance);
-}
+const nativeTest = gatedTest(AVAILABLE, "native", SKIP);
 
 /** Runs f on a backend and returns what it read back; checks it leaked no tensors. */
 async function on<T>(backend: Backend, f: () => T): Promise<T> {

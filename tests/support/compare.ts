@@ -26,12 +26,15 @@ export function relError(actual: ArrayLike<number>, expected: ArrayLike<number>)
   return diff / scale;
 }
 
+/** The native backends' bound against tfjs's cpu kernels (relError). */
+export const BACKEND_TOLERANCE = 1e-4;
+
 /** Fails, naming `what`, when relError(actual, expected) exceeds `tolerance`. */
 export function assertClose(
   actual: ArrayLike<number>,
   expected: ArrayLike<number>,
   what: string,
-  tolerance: number,
+  tolerance = BACKEND_TOLERANCE,
 ): void {
   const e = relError(actual, expected);
   assert.ok(e <= tolerance, `${what}: relative error ${e.toExponential(2)} > ${tolerance}`);
