@@ -13,6 +13,7 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { gatedTest } from "./support/gated.ts";
+import { describeBackend, initBackend } from "../lib/backends/select.ts";
 import { assertClose, values } from "./support/compare.ts";
 import {
   initNativeBackend,
@@ -580,6 +581,22 @@ dnnlTest("a training step of svrnn-small with the table's choices", async () => 
     tf.dispose(x);
     opt.dispose();
     model.dispose();
+    await tf.setBackend("cpu");
+  }
+});
+
+dnnlTest("the backend's one-line description names the convolution library in use", async () => {
+  const saved = nativeSettings.conv;
+  const line = async (mode: typeof saved) => {
+    nativeSettings.conv = mode;
+    return describeBackend(await initBackend("native"));
+  };
+  try {
+    assert.match(await line("table"), /; convs: oneDNN by measured shape\)$/);
+    assert.match(await line("dnnl"), /; convs: oneDNN\)$/);
+    assert.doesNotMatch(await line("openblas"), /convs/);
+  } finally {
+    nativeSettings.conv = saved;
     await tf.setBackend("cpu");
   }
 });

@@ -45,6 +45,8 @@ export interface BackendInfo {
   library: string | null;
   /** OpenBLAS's CPU kernel (native backend only; see NativeInfo.core). */
   core?: string | null;
+  /** The native backend's convolution library (convPath in native/backend.ts). */
+  convs?: "openblas" | "dnnl" | "table" | null;
 }
 
 /** Describes the WebGPU adapter without creating a device; null when there is none. */
@@ -122,7 +124,7 @@ export async function initBackend(choice?: BackendChoice): Promise<BackendInfo> 
   if (name === "native") {
     // Imported only when asked for: Deno FFI, never part of a browser bundle. Throws one
     // line saying how to install OpenBLAS when it is missing.
-    const { initNativeBackend } = await import("./native/backend.ts");
+    const { convPath, initNativeBackend } = await import("./native/backend.ts");
     const n = await initNativeBackend();
     return {
       name,
@@ -133,6 +135,7 @@ export async function initBackend(choice?: BackendChoice): Promise<BackendInfo> 
       threads: n.threads,
       library: n.library,
       core: n.core,
+      convs: convPath(),
     };
   }
   const ok = await tf.setBackend(name);
@@ -168,9 +171,15 @@ export function describeBackend(info: BackendInfo): string {
     return `webgpu (${info.adapter}${info.fallbackAdapter ? ", software fallback" : ""})`;
   }
   if (info.name === "native") {
+    // Convolutions on oneDNN change the arithmetic, so the line names them.
+    const convs = info.convs === "dnnl"
+      ? "; convs: oneDNN"
+      : info.convs === "table"
+      ? "; convs: oneDNN by measured shape"
+      : "";
     return `native (OpenBLAS ${info.library}${
       info.core ? ` ${info.core}` : ""
-    }, ${info.threads} thread${info.threads === 1 ? "" : "s"})`;
+    }, ${info.threads} thread${info.threads === 1 ? "" : "s"}${convs})`;
   }
   if (info.name === "wasm") {
     return `wasm (${info.simd ? "SIMD" : "no SIMD"}, ${info.threads} thread${

@@ -195,10 +195,21 @@ export function nativeAvailable(): boolean {
   }
 }
 
-/** Which library the convolutions run on, for describeNative. */
+/**
+ * Which library the convolutions run on: OpenBLAS, oneDNN, or oneDNN per shape where the
+ * committed table measured it faster ("table").
+ */
+export function convPath(): "openblas" | "dnnl" | "table" {
+  if (nativeSettings.conv === "openblas" || !dnnlAvailable()) return "openblas";
+  return nativeSettings.conv === "dnnl" ? "dnnl" : "table";
+}
+
+/** convPath in words, for describeNative. */
 function convLibrary(): string {
-  if (nativeSettings.conv === "openblas" || !dnnlAvailable()) return "convs: OpenBLAS";
-  return nativeSettings.conv === "dnnl"
+  const path = convPath();
+  return path === "openblas"
+    ? "convs: OpenBLAS"
+    : path === "dnnl"
     ? "convs: oneDNN"
     : "convs: oneDNN where results/bench/dnnl_conv.json measured it faster, else OpenBLAS";
 }
