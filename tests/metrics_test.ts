@@ -1,5 +1,5 @@
 // PSNR and SSIM against hand-derived values and against scikit-image.
-import { gainByInputPsnr } from "#lib/eval/evaluate.ts";
+import { gainByGroup, gainByInputPsnr } from "#lib/eval/evaluate.ts";
 import { median } from "#lib/eval/stats.ts";
 import assert from "node:assert/strict";
 import { createImage, type RgbImage } from "#lib/data/image.ts";
@@ -154,4 +154,20 @@ Deno.test("gainByInputPsnr: bands by input PSNR, open ends, empty bands left out
   assert.equal(bands[0].medianGain, 2);
   assert.equal(bands[3].meanGain, -0.5);
   assert.throws(() => gainByInputPsnr([img(20, 1)], [25, 20]), /edges must ascend/);
+});
+
+Deno.test("gainByGroup: gains per label, sorted, unlabelled images left out", () => {
+  const img = (label: string | undefined, gain: number) => ({
+    label,
+    inputPsnr: 30,
+    psnr: 30 + gain,
+  });
+  const groups = gainByGroup(
+    [img("shake", -1), img("box", 2), img(undefined, 9), img("box", 0), img("shake", -3)],
+    (p) => p.label,
+  );
+  assert.deepEqual(groups.map((g) => [g.value, g.images, g.meanGain, g.medianGain, g.improved]), [
+    ["box", 2, 1, 1, 1],
+    ["shake", 2, -2, -2, 0],
+  ]);
 });

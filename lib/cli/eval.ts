@@ -7,9 +7,10 @@ import { type CommandSpec, type Context, runCommand, UsageError } from "./common
 import { describeBackend } from "../backends/select.ts";
 import { loadPair } from "../data/gopro.ts";
 import { writeImage } from "../data/image_io.ts";
-import { evaluate } from "../eval/evaluate.ts";
+import { evaluate, gainByGroup, type ImageScore, type LabelGain } from "../eval/evaluate.ts";
+import { readControlled } from "../data/controlled_io.ts";
 import { evalPairsOf } from "../train/data.ts";
-import { describeSource, hasSplits } from "../data/source.ts";
+import { type DataSource, describeSource, hasSplits } from "../data/source.ts";
 import { listPairs } from "../data/source_io.ts";
 import { DATA_OPTIONS, sourceFromArgs } from "./data_args.ts";
 import { MODEL_OPTIONS, modelFromArgs, tileFromArgs } from "./model_args.ts";
@@ -81,6 +82,7 @@ async function main(ctx: Context) {
       ),
   });
   model.dispose();
+  const byFactor = await gainsByFactor(src, split, perImage);
   const result = evalResult({
     model: model.name,
     weights,
@@ -91,6 +93,7 @@ async function main(ctx: Context) {
     tile,
     ensemble,
     summary,
+    byFactor,
     perImage,
     provenance: await provenance(`deno task eval ${Deno.args.join(" ")}`),
   });
@@ -105,7 +108,40 @@ async function main(ctx: Context) {
       `(input ${summary.meanInputSsim.toFixed(4)}) over ${summary.images} images; ` +
       `${summary.warmMsPerImage.toFixed(0)} ms/image warm`,
   );
+  for (const [factor, groups] of Object.entries(byFactor ?? {})) {
+    ctx.out(
+      `  by ${factor}: ` +
+        groups.map((g) =>
+          `${g.value} ${g.meanGain >= 0 ? "+" : ""}${
+            g.meanGain.toFixed(2)
+          } dB (${g.improved}/${g.images})`
+        ).join(", "),
+    );
+  }
   return result;
+}
+
+/** The factors of a controlled benchmark's manifest the gains are grouped by. */
+const GROUPED_FACTORS = ["family", "layout"] as const;
+
+/**
+ * Where a model gains and where it loses on a controlled benchmark: the per-image gains by
+ * kernel family and by layout (the manifest's factors of each pair); undefined elsewhere.
+ */
+async function gainsByFactor(
+  src: DataSource,
+  split: "train" | "test",
+  perImage: ImageScore[],
+): Promise<Record<string, LabelGain[]> | undefined> {
+  if (src.kind !== "controlled") return undefined;
+  const factors = new Map(
+    (await readControlled(src.root)).pairs.filter((p) => p.split === split).map((
+      p,
+    ) => [p.file, p.factors]),
+  );
+  return Object.fromEntries(
+    GROUPED_FACTORS.map((f) => [f, gainByGroup(perImage, (p) => factors.get(p.name)?.[f])]),
+  );
 }
 
 if (import.meta.main) runCommand(EVAL_SPEC, main);

@@ -56,14 +56,32 @@ export interface EvalSummary {
   peakRssBytes: number | null;
 }
 
-/** One band of input PSNR in `gainByInputPsnr`. */
-export interface GainBand {
-  /** "[lo, hi)" in dB; open-ended at the ends. */
-  band: string;
+/** The PSNR gains of one group of images (`gainByInputPsnr`, `gainByGroup`). */
+export interface GainGroup {
   images: number;
   meanGain: number;
   medianGain: number;
   improved: number;
+}
+
+/** One band of input PSNR in `gainByInputPsnr`. */
+export interface GainBand extends GainGroup {
+  /** "[lo, hi)" in dB; open-ended at the ends. */
+  band: string;
+}
+
+/** One value of a label (a controlled benchmark's kernel family, layout) in `gainByGroup`. */
+export interface LabelGain extends GainGroup {
+  value: string;
+}
+
+function gainGroup(gains: number[]): GainGroup {
+  return {
+    images: gains.length,
+    meanGain: gains.reduce((a, g) => a + g, 0) / gains.length,
+    medianGain: median(gains),
+    improved: gains.filter((g) => g > 0).length,
+  };
 }
 
 /**
@@ -91,13 +109,30 @@ export function gainByInputPsnr(
     if (gains.length === 0) continue;
     bands.push({
       band: lo === -Infinity ? `< ${hi}` : hi === Infinity ? `>= ${lo}` : `[${lo}, ${hi})`,
-      images: gains.length,
-      meanGain: gains.reduce((a, g) => a + g, 0) / gains.length,
-      medianGain: median(gains),
-      improved: gains.filter((g) => g > 0).length,
+      ...gainGroup(gains),
     });
   }
   return bands;
+}
+
+/**
+ * Per-image gains grouped by a label of each image (on a controlled benchmark, a factor its
+ * manifest records: kernel family, layout), sorted by label. Images `labelOf` gives no
+ * label are left out.
+ */
+export function gainByGroup<T extends Pick<ImageScore, "psnr" | "inputPsnr">>(
+  perImage: T[],
+  labelOf: (image: T) => string | undefined,
+): LabelGain[] {
+  const groups = new Map<string, number[]>();
+  for (const p of perImage) {
+    const label = labelOf(p);
+    if (label === undefined) continue;
+    const gains = groups.get(label) ?? [];
+    gains.push(p.psnr - p.inputPsnr);
+    groups.set(label, gains);
+  }
+  return [...groups.keys()].sort().map((value) => ({ value, ...gainGroup(groups.get(value)!) }));
 }
 
 /** The process's peak resident set size (Linux /proc/self/status VmHWM), or null. */

@@ -15,7 +15,7 @@
  * types. Pure: no file system, no tfjs (types only).
  */
 import type { ControlledSpec } from "../data/controlled.ts";
-import type { EvalSummary, ImageScore } from "../eval/evaluate.ts";
+import type { EvalSummary, ImageScore, LabelGain } from "../eval/evaluate.ts";
 import type { TileOptions } from "../eval/tiled.ts";
 import type { Provenance } from "./provenance.ts";
 
@@ -114,6 +114,8 @@ export interface EvalResult {
   ensemble?: "none" | "flips4";
   metrics?: string;
   summary: StoredEvalSummary;
+  /** On a controlled benchmark: the gains grouped by each factor its manifest records. */
+  byFactor?: Record<string, LabelGain[]>;
   perImage: ImageScore[];
   provenance?: StoredProvenance;
 }
@@ -140,6 +142,7 @@ export function evalResult(
     ensemble: o.ensemble ?? "none",
     metrics: EVAL_METRICS,
     summary: o.summary,
+    byFactor: o.byFactor,
     perImage: o.perImage,
     provenance: o.provenance,
   };
@@ -156,7 +159,13 @@ export function checkEvalResult(v: unknown, where: string): EvalResult {
     summary: "object",
     perImage: "array",
   });
-  maybe(o, where, { split: "string", ensemble: "string", metrics: "string", provenance: "object" });
+  maybe(o, where, {
+    split: "string",
+    ensemble: "string",
+    metrics: "string",
+    byFactor: "object",
+    provenance: "object",
+  });
   checkSummary(o.summary, `${where}: summary`);
   needEach(o.perImage, `${where}: perImage`, {
     name: "string",
