@@ -125,6 +125,16 @@ Deno.test("formats: evalResult writes the fields in the committed files' order",
   assert.deepEqual(Object.keys(built), Object.keys(committed));
   assert.equal(JSON.stringify(built), JSON.stringify(committed));
   assert.equal(committed.metrics, EVAL_METRICS);
+  // A controlled benchmark's eval keeps its gains by factor between summary and perImage.
+  const controlled = JSON.parse(
+    Deno.readTextFileSync(`${ROOT}/results/eval/svrnn-small-controlled.json`),
+  );
+  assert.equal(JSON.stringify(evalResult({ ...controlled })), JSON.stringify(controlled));
+  assert.deepEqual(controlled.byFactor.family.map((g: { value: string }) => g.value), [
+    "box",
+    "exp",
+    "shake",
+  ]);
   // Defaults: the test split, the whole image at once, no ensemble, no provenance.
   const bare = evalResult({
     ...committed,

@@ -142,7 +142,8 @@ export function evalResult(
     ensemble: o.ensemble ?? "none",
     metrics: EVAL_METRICS,
     summary: o.summary,
-    byFactor: o.byFactor,
+    // Only on a controlled benchmark: other eval files keep their fields.
+    ...(o.byFactor ? { byFactor: o.byFactor } : {}),
     perImage: o.perImage,
     provenance: o.provenance,
   };
