@@ -78,7 +78,6 @@ const PAPER_TIME_SIZE = quick<{ width: number; height: number } | null>(
   null,
 );
 const CROP = 96; // side of the detail crops
-const GAIN_BANDS = [20, 25, 30, 40]; // input-PSNR edges (dB) of the gain-by-blur table
 
 const prov = await runProvenance();
 const hardware = `${ctx.backend}, ${prov.machine.cpu} (${prov.machine.cores} cores)`;
@@ -391,7 +390,7 @@ if (meas.length > 0) {
   await showAndSave(scatter, "05_gain_vs_input");
   await showAndSaveTable(
     "05_gain_by_input",
-    meas.flatMap(({ name, i }) => gainBandRows(name, evals[i]!.perImage, GAIN_BANDS)),
+    meas.flatMap(({ name, i }) => gainBandRows(name, evals[i]!.perImage)),
     { title: `PSNR gain by how blurry the input is (${evalSources.filter(Boolean).join(", ")})` },
   );
 } else {
