@@ -686,30 +686,39 @@ export function leastSquaresFir(
       }
     }
   });
+  const w = solveSpd(A, b, taps);
+  return w; // correlation taps: out[n] = sum_j w[j] y[n + j - c]
+}
+
+/**
+ * Solves A w = b for a symmetric positive semi-definite n x n matrix whose lower triangle is
+ * filled (row-major; the upper one is ignored), by Cholesky with a ridge of 1e-12 of A's mean
+ * diagonal so that a rank-deficient system (a flat image row) still solves. A is modified.
+ */
+export function solveSpd(A: Float64Array, b: Float64Array, n: number): Float64Array {
   let trace = 0;
-  for (let i = 0; i < taps; i++) trace += A[i * taps + i];
-  for (let i = 0; i < taps; i++) A[i * taps + i] += 1e-12 * trace / taps;
-  // Cholesky (lower triangle of A), then two triangular solves.
-  const L = new Float64Array(taps * taps);
-  for (let i = 0; i < taps; i++) {
+  for (let i = 0; i < n; i++) trace += A[i * n + i];
+  for (let i = 0; i < n; i++) A[i * n + i] += 1e-12 * trace / n;
+  const L = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
     for (let j = 0; j <= i; j++) {
-      let s = A[i * taps + j];
-      for (let k = 0; k < j; k++) s -= L[i * taps + k] * L[j * taps + k];
-      L[i * taps + j] = i === j ? Math.sqrt(Math.max(s, 1e-300)) : s / L[j * taps + j];
+      let s = A[i * n + j];
+      for (let k = 0; k < j; k++) s -= L[i * n + k] * L[j * n + k];
+      L[i * n + j] = i === j ? Math.sqrt(Math.max(s, 1e-300)) : s / L[j * n + j];
     }
   }
-  const z = new Float64Array(taps), w = new Float64Array(taps);
-  for (let i = 0; i < taps; i++) {
+  const z = new Float64Array(n), w = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
     let s = b[i];
-    for (let k = 0; k < i; k++) s -= L[i * taps + k] * z[k];
-    z[i] = s / L[i * taps + i];
+    for (let k = 0; k < i; k++) s -= L[i * n + k] * z[k];
+    z[i] = s / L[i * n + i];
   }
-  for (let i = taps - 1; i >= 0; i--) {
+  for (let i = n - 1; i >= 0; i--) {
     let s = z[i];
-    for (let k = i + 1; k < taps; k++) s -= L[k * taps + i] * w[k];
-    w[i] = s / L[i * taps + i];
+    for (let k = i + 1; k < n; k++) s -= L[k * n + i] * w[k];
+    w[i] = s / L[i * n + i];
   }
-  return w; // correlation taps: out[n] = sum_j w[j] y[n + j - c]
+  return w;
 }
 
 function applyCorrelation(y: Float64Array, w: Float64Array): Float64Array {

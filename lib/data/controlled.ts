@@ -76,13 +76,22 @@ export const DEFAULT_CONTROLLED: ControlledSpec = {
   seed: 0,
 };
 
-/** The longest blur a spec may ask for: its box or shake reaches at most half of it. */
-export const MAX_LENGTH = 64;
 /**
  * Margin around each crop, px: every tap stays inside. The exp kernel's tail is cut at this
  * many taps (and renormalised): at length 33 that drops 2% of its weight.
  */
 export const CROP_MARGIN = 64;
+/**
+ * The longest blur a spec may ask for: a shake kernel turned by 45 degrees reaches 0.71 of
+ * it, and the exp kernel's cut tail grows past a few percent beyond it.
+ */
+export const MAX_LENGTH = 64;
+/**
+ * The longest box: a centred box reaches half its length, so up to the crop margin. Boxes
+ * longer than MAX_LENGTH are there to outreach a CNN's receptive field (cnn-small sees about
+ * 71 px across), the receptive-field-reach study's question.
+ */
+export const MAX_BOX_LENGTH = 2 * CROP_MARGIN + 1;
 /** The photo split is one for every controlled benchmark (test photos are never trained on). */
 export const SPLIT_KEY = "controlled-v1";
 /** Share of photos held out for testing. */
@@ -110,8 +119,14 @@ export function checkSpec(s: ControlledSpec): ControlledSpec {
     if (!LAYOUTS.includes(l)) bad("layouts", `has ${l}; known: ${LAYOUTS}`);
   }
   const [lo, hi] = lengthRange(s.length);
-  if (!(Number.isInteger(lo) && Number.isInteger(hi) && lo >= 1 && hi >= lo && hi <= MAX_LENGTH)) {
-    bad("length", `must be integers in 1..${MAX_LENGTH}, got ${JSON.stringify(s.length)}`);
+  const max = s.families.every((f) => f === "box") ? MAX_BOX_LENGTH : MAX_LENGTH;
+  if (!(Number.isInteger(lo) && Number.isInteger(hi) && lo >= 1 && hi >= lo && hi <= max)) {
+    bad(
+      "length",
+      `must be integers in 1..${max}${
+        max === MAX_LENGTH ? ` (${MAX_BOX_LENGTH} for box alone)` : ""
+      }, got ${JSON.stringify(s.length)}`,
+    );
   }
   if (
     typeof s.angle === "number"
