@@ -7,12 +7,15 @@ import assert from "node:assert/strict";
 import {
   checkSpec,
   type ControlledSpec,
+  CROP_MARGIN,
   DEFAULT_CONTROLLED,
   expPole,
   gatherBlur,
   KERNEL_FAMILIES,
   kernelTaps,
   LAYOUTS,
+  MAX_BOX_LENGTH,
+  MAX_LENGTH,
 } from "#lib/data/controlled.ts";
 import { ensureControlled } from "#lib/data/controlled_io.ts";
 import { fromLinear, toLinear } from "#lib/data/blur.ts";
@@ -195,6 +198,26 @@ Deno.test("controlled: a bad spec names its field", () => {
     /families/,
   );
   assert.throws(() => checkSpec({ ...DEFAULT_CONTROLLED, angle: "diagonal" as "any" }), /angle/);
+});
+
+Deno.test("controlled: a box alone may reach the crop margin; exp and shake stop at MAX_LENGTH", () => {
+  const box = { ...DEFAULT_CONTROLLED, families: ["box" as const], length: MAX_BOX_LENGTH };
+  assert.equal(checkSpec(box).length, MAX_BOX_LENGTH);
+  assert.equal(MAX_BOX_LENGTH, 2 * CROP_MARGIN + 1);
+  assert.throws(
+    () => checkSpec({ ...box, length: MAX_BOX_LENGTH + 1 }),
+    /length must be integers in 1\.\.129/,
+  );
+  for (const families of [["exp"], ["shake"], ["box", "exp"]] as const) {
+    assert.throws(
+      () => checkSpec({ ...box, families: [...families], length: MAX_LENGTH + 1 }),
+      /length must be integers in 1\.\.64 \(129 for box alone\)/,
+    );
+    assert.equal(checkSpec({ ...box, families: [...families], length: MAX_LENGTH }).length, 64);
+  }
+  // the longest box's taps stay inside the margin every crop is cut with
+  const k = kernelTaps("box", MAX_BOX_LENGTH, 0, new Rng(0));
+  assert.equal(Math.max(...k.dx.map(Math.abs)), CROP_MARGIN);
 });
 
 Deno.test("deno task data controlled: writes the benchmark, and a bad factor is one line with exit 2", async () => {

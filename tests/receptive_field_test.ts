@@ -127,6 +127,24 @@ Deno.test("ERF: the CNN control stops at its receptive field, open-gate scans re
   );
 });
 
+Deno.test("exactReach: each 3x3 conv at half resolution adds 2 px to the CNN's reach", async () => {
+  await initBackend("wasm");
+  const reach = (depth: number) => {
+    const m = createModel("cnn-small", { residual: false, depth });
+    try {
+      return rf.exactReach(m, 128);
+    } finally {
+      m.dispose();
+    }
+  };
+  const r8 = reach(8), r9 = reach(9), r4 = reach(4);
+  assert.equal(r9 - r8, 2);
+  assert.equal(r8 - r4, 8);
+  // the skeleton around the stack (11x11, 7x7 /2, 9x9 at half resolution, 5x5) reaches past
+  // 16 px on its own, so a 97-px box is out of cnn-small's reach and a 33-px one inside it
+  assert.ok(r8 > 33 / 2 && 2 * r8 + 1 < 97, `cnn-small reach ${r8}`);
+});
+
 Deno.test("map statistics: cumulative mass, radii, sides, downsampling, rows", () => {
   // Mass 1 at the centre, 3 at distance 2 on the left, 0 elsewhere.
   const data = new Float32Array(25);

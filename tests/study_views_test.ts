@@ -4,6 +4,7 @@ import {
   claimRows,
   predictedVerdict,
   predictionScore,
+  reachFigure,
   studyGainFigure,
   verdictSentence,
 } from "../lib/notebooks/study_views.ts";
@@ -72,4 +73,28 @@ Deno.test("study views: every committed study states a verdict in each predictio
     seen++;
   }
   assert.ok(seen >= 1, "no joined study in results/studies");
+});
+
+Deno.test("reachFigure: the filter's gain by width, the CNN's edge, each trained variant", () => {
+  const linear = {
+    rows: [
+      { cell: "L97", length: 97, taps: 33, meanGainDb: -0.3, improved: 5, images: 10 },
+      { cell: "L97", length: 97, taps: 129, meanGainDb: 1.9, improved: 9, images: 10 },
+      { cell: "L9", length: 9, taps: 33, meanGainDb: 3, improved: 10, images: 10 },
+    ],
+  };
+  const gains = [
+    { cell: "L97", variant: "svrnn-small", gainDb: 2.5, perSeed: [2.4, 2.6], params: 1 },
+    { cell: "L97", variant: "cnn-small", gainDb: 0.1, perSeed: [0, 0.2], params: 1 },
+  ];
+  const fig = reachFigure(linear, "L97", 69, { gains });
+  assert.deepEqual(fig.data[0].x, [33, 129]);
+  assert.deepEqual(fig.data[0].y, [-0.3, 1.9]);
+  assert.deepEqual(fig.data[1].x, [69, 69]);
+  // the CNN's edge spans every value shown, the trained gains included
+  const [lo, hi] = fig.data[1].y as number[];
+  assert.ok(lo < -0.3 && hi > 2.5);
+  assert.deepEqual(fig.data.slice(2).map((t) => t.y), [[2.5, 2.5], [0.1, 0.1]]);
+  assert.match(String(fig.data[2].name), /svrnn-small/);
+  assert.equal(reachFigure(linear, "L97", 69).data.length, 2);
 });

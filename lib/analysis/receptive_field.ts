@@ -179,6 +179,22 @@ export function extent(
 }
 
 /**
+ * How far a CNN sees, px from the pixel along the row: where its input gradient at the centre
+ * pixel of a seeded random `side`-px input becomes exactly zero (a CNN's theoretical
+ * receptive-field radius; a recurrent model's is the border). Pass the model without its
+ * global residual, whose zero-initialised output conv would hide everything but the pixel.
+ */
+export function exactReach(model: DeblurModel, side = 128): number {
+  const x = tf.randomUniform([1, side, side, 3], 0, 1, "float32", 1) as tf.Tensor4D;
+  try {
+    const e = extent(effectiveReceptiveField(model, x), 0);
+    return Math.max(e.left, e.right);
+  } finally {
+    x.dispose();
+  }
+}
+
+/**
  * Share of the gradient mass strictly left / right / above / below the pixel (the pixel's
  * own column or row counts for neither side), counting only pixels at least `minDistance`
  * away along that axis (default 1). A causal left-to-right scan puts its far-field mass on

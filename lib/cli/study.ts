@@ -15,7 +15,9 @@ import {
   UsageError,
 } from "./common.ts";
 import { provenance } from "../records/provenance.ts";
-import { parseShard, shardRuns, studyRuns } from "../study/study.ts";
+import { isQuick } from "../records/paths.ts";
+import { cellBenchmark, parseShard, shardRuns, studyRuns } from "../study/study.ts";
+import { defaultTaps, linearReachPath, studyLinearReach } from "../study/linear_reach.ts";
 import {
   cachedRun,
   collectRuns,
@@ -53,6 +55,17 @@ export const STUDY_SPEC: CommandSpec = {
       description: "only gather finished runs into results/studies/NAME.json",
     },
     "no-join": { type: "boolean", description: "do not join after running" },
+    "linear-reach": {
+      type: "boolean",
+      description:
+        "only measure the best linear row filter of each width on every cell (no training): results/studies/NAME/linear-reach.json",
+    },
+    taps: {
+      type: "string",
+      valueName: "LIST",
+      description:
+        "with --linear-reach: the filter widths, odd (default 1,9,...,129 as the crop allows)",
+    },
     backend: { ...BACKEND_OPTION, default: "native" },
     results: {
       type: "string",
@@ -73,8 +86,19 @@ seeds, and each claim's prediction, written before the runs). Examples:
   deno task study receptive-field --plan
   deno task study receptive-field --jobs 2
   deno task study receptive-field --shard 1/4     # on each of four machines: 1/4 .. 4/4
-  deno task study receptive-field --join          # after copying their results/studies/ here`,
+  deno task study receptive-field --join          # after copying their results/studies/ here
+  deno task study receptive-field-reach --linear-reach   # how far a filter must see, seconds`,
 };
+
+function parseTaps(text: string): number[] {
+  const taps = text.split(",").map((t) => Number(t.trim()));
+  for (const t of taps) {
+    if (!(Number.isInteger(t) && t >= 1 && t % 2 === 1)) {
+      throw new UsageError(`--taps: odd positive integers separated by commas, got "${text}"`);
+    }
+  }
+  return taps;
+}
 
 async function main(ctx: Context) {
   const results = ctx.str("results")!, runsRoot = ctx.str("runs")!;
@@ -115,6 +139,24 @@ async function main(ctx: Context) {
     return { study: study.name, runs: rows };
   }
   const prov = await provenance(`deno task study ${Deno.args.join(" ")}`.trim());
+  if (ctx.flag("linear-reach")) {
+    const crop = Math.min(...study.cells.map((c) => cellBenchmark(study, c).crop));
+    const taps = ctx.str("taps") ? parseTaps(ctx.str("taps")!) : defaultTaps(crop);
+    const file = await studyLinearReach(study, taps, prov, {
+      root: results,
+      preferFixtures: isQuick(),
+      progress: ctx.progress,
+    });
+    ctx.out(
+      file.rows.map((r) =>
+        `${r.cell.padEnd(8)} ${String(r.taps).padStart(4)} taps  ${r.meanGainDb >= 0 ? "+" : ""}${
+          r.meanGainDb.toFixed(2)
+        } dB  ${r.improved}/${r.images} improved`
+      ).join("\n") +
+        `\n(${linearReachPath(study.name, results)}; ${file.scoredColumns} columns scored)`,
+    );
+    return file;
+  }
   if (!ctx.flag("join")) {
     const jobs = ctx.int("jobs", 1, 1, 64);
     const backend = backendArg(ctx);

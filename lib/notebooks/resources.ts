@@ -41,8 +41,10 @@ import {
   type Ablations,
   checkAblations,
   checkEvalResult,
+  checkLinearReachFile,
   checkStudyFile,
   type EvalResult,
+  type LinearReachFile,
   parseTrainingLog,
   type StudyFile,
   type TrainLogRecord,
@@ -361,6 +363,15 @@ export async function readTargetGap(
   const path = `${repoRoot()}/results/benchmark/${name}.targets.json`;
   const result = await readJson<TargetGapFile>(path);
   return result ? { path, result } : null;
+}
+
+/** `results/studies/NAME/linear-reach.json` (`deno task study NAME --linear-reach`), or null. */
+export async function readLinearReach(
+  name: string,
+): Promise<{ path: string; result: LinearReachFile } | null> {
+  const path = `${repoRoot()}/results/studies/${name}/linear-reach.json`;
+  const result = await readJson<unknown>(path);
+  return result === null ? null : { path, result: checkLinearReachFile(result, path) };
 }
 
 /** `results/studies/NAME.json` (`deno task study NAME`), or null when absent. */

@@ -4,8 +4,8 @@
  * direction), the claims as a table, and each verdict in plain words beside its prediction.
  * The words are derived from the numbers, so the prose cannot drift from the results.
  */
-import type { ClaimResult, GainRow, StudyFile } from "../records/formats.ts";
-import { barFigure, type Figure } from "../viz/figure.ts";
+import type { ClaimResult, GainRow, LinearReachFile, StudyFile } from "../records/formats.ts";
+import { barFigure, COLORS, type Figure, lineFigure, withHLine } from "../viz/figure.ts";
 import type { Row } from "../viz/table.ts";
 
 const signed = (x: number, d = 2) => `${x >= 0 ? "+" : ""}${x.toFixed(d)}`;
@@ -38,6 +38,52 @@ export function studyGainFigure(
       yTitle: "PSNR gain over the input (dB; bars: seed range)",
     },
   );
+}
+
+/**
+ * How far a filter must see to undo one cell's blur: the best linear row filter's gain
+ * against its width (results/studies/NAME/linear-reach.json), a vertical line where the CNN's
+ * receptive field ends (`cnnWidth` px across), and each trained variant's mean gain on the
+ * same cell as a horizontal line (their test crops are scored whole, the filter's on the
+ * columns where the widest filter fits, so the lines compare roughly, not exactly).
+ */
+export function reachFigure(
+  linear: Pick<LinearReachFile, "rows">,
+  cell: string,
+  cnnWidth: number,
+  study?: Pick<StudyFile, "gains">,
+): Figure {
+  const rows = linear.rows.filter((r) => r.cell === cell);
+  const lo = Math.min(0, ...rows.map((r) => r.meanGainDb));
+  const gains = (study?.gains ?? []).filter((g) => g.cell === cell);
+  const hi = Math.max(0, ...rows.map((r) => r.meanGainDb), ...gains.map((g) => g.gainDb));
+  let fig = lineFigure([
+    {
+      name: "best linear row filter of that width",
+      x: rows.map((r) => r.taps),
+      y: rows.map((r) => r.meanGainDb),
+      mode: "lines+markers",
+      color: COLORS[2],
+    },
+    {
+      name: `cnn-small's receptive field (${cnnWidth} px across)`,
+      x: [cnnWidth, cnnWidth],
+      y: [lo - 0.2, hi + 0.2],
+      color: "#555555",
+      dash: "dash",
+      width: 1.5,
+    },
+  ], {
+    title: `How far a filter must see: ${cell}`,
+    xTitle: "filter width (px seen along the row)",
+    yTitle: "PSNR gain over the input (dB)",
+  });
+  gains.forEach((g, i) => {
+    fig = withHLine(fig, g.gainDb, `${g.variant}, trained (mean of seeds)`, {
+      color: COLORS[i % COLORS.length],
+    });
+  });
+  return fig;
 }
 
 /** The A and B of a claim's "A minus B". */

@@ -10,6 +10,8 @@
  *   results/training/NAME.jsonl         TrainLogRecord   (lib/train/trainer.ts, one per line)
  *   results/studies/NAME.json           StudyFile        (lib/study/run.ts joinStudy)
  *   results/studies/NAME/runs/KEY.json  RunResult        (lib/study/run.ts runStudyRun)
+ *   results/studies/NAME/linear-reach.json
+ *                                       LinearReachFile  (`deno task study NAME --linear-reach`)
  *
  * Fields a file written before they were recorded may lack are optional in the reading
  * types. Pure: no file system, no tfjs (types only).
@@ -415,6 +417,49 @@ export function checkStudyFile(v: unknown, where: string): StudyFile {
     perImage: "array",
   });
   return o as unknown as StudyFile;
+}
+
+/** One cell and filter width of a study's linear ceiling (lib/analysis/reach.ts). */
+export interface LinearReachRow {
+  cell: string;
+  /** Blur length of the cell's benchmark, px (a range when the cell draws it per pair). */
+  length: number | [number, number];
+  /** Taps of the least-squares row filter: it sees (taps - 1) / 2 px on each side. */
+  taps: number;
+  /** Mean over the test crops of the filter's PSNR minus the input's, on the scored columns. */
+  meanGainDb: number;
+  improved: number;
+  images: number;
+}
+
+/** results/studies/NAME/linear-reach.json: the best linear row filter of each width per cell. */
+export interface LinearReachFile {
+  study: string;
+  /** What was fitted and scored, in words (the columns, the rows, the clamp). */
+  method: string;
+  /** Columns of each crop scored: those where the widest filter sees only the crop. */
+  scoredColumns: number;
+  provenance: Provenance;
+  rows: LinearReachRow[];
+}
+
+export function checkLinearReachFile(v: unknown, where: string): LinearReachFile {
+  const o = record(v, where);
+  need(o, where, {
+    study: "string",
+    method: "string",
+    scoredColumns: "number",
+    provenance: "object",
+    rows: "array",
+  });
+  needEach(o.rows, `${where}: rows`, {
+    cell: "string",
+    taps: "number",
+    meanGainDb: "number",
+    improved: "number",
+    images: "number",
+  });
+  return o as unknown as LinearReachFile;
 }
 
 // ---------------------------------------------------------------------------------------
