@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import {
   claimRows,
+  linearReachRows,
   predictedVerdict,
   predictionScore,
   reachFigure,
@@ -97,4 +98,8 @@ Deno.test("reachFigure: the filter's gain by width, the CNN's edge, each trained
   assert.deepEqual(fig.data.slice(2).map((t) => t.y), [[2.5, 2.5], [0.1, 0.1]]);
   assert.match(String(fig.data[2].name), /svrnn-small/);
   assert.equal(reachFigure(linear, "L97", 69).data.length, 2);
+  assert.deepEqual(linearReachRows(linear, "L97"), [
+    { "filter width (px)": 33, "gain over the input (dB)": "-0.30", "crops improved": "5/10" },
+    { "filter width (px)": 129, "gain over the input (dB)": "+1.90", "crops improved": "9/10" },
+  ]);
 });

@@ -88,8 +88,8 @@ export const CROP_MARGIN = 64;
 export const MAX_LENGTH = 64;
 /**
  * The longest box: a centred box reaches half its length, so up to the crop margin. Boxes
- * longer than MAX_LENGTH are there to outreach a CNN's receptive field (cnn-small sees about
- * 71 px across), the receptive-field-reach study's question.
+ * longer than MAX_LENGTH are there to outreach a CNN's receptive field (cnn-small sees 73 px
+ * across), the receptive-field-reach study's question.
  */
 export const MAX_BOX_LENGTH = 2 * CROP_MARGIN + 1;
 /** The photo split is one for every controlled benchmark (test photos are never trained on). */

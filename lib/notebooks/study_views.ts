@@ -86,6 +86,15 @@ export function reachFigure(
   return fig;
 }
 
+/** A cell's linear ceiling as table rows: filter width, gain, crops improved. */
+export function linearReachRows(linear: Pick<LinearReachFile, "rows">, cell: string): Row[] {
+  return linear.rows.filter((r) => r.cell === cell).map((r) => ({
+    "filter width (px)": r.taps,
+    "gain over the input (dB)": signed(r.meanGainDb),
+    "crops improved": `${r.improved}/${r.images}`,
+  }));
+}
+
 /** The A and B of a claim's "A minus B". */
 export function claimSides(c: Pick<ClaimResult, "comparison">): [string, string] {
   const m = /^(.+) minus (.+)$/.exec(c.comparison);
