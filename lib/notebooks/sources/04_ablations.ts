@@ -342,9 +342,10 @@ await showStudy("blocks-long", "blur");
 // model with config overrides), and write your prediction first. The runs are cached under
 // `NAME`, so re-running an unchanged cell only joins them; give a new question a new name.
 //
-// At 200 steps (a quarter of the committed studies' budget) a run takes about half a minute
-// on one core of a 2-core machine, and the whole cell (four runs, two at a time) under two
-// minutes; the measured time is printed below it. Expect smaller gains than in the studies above, which trained four times as long.
+// At 200 steps (a quarter of the committed studies' budget) a run takes under a minute on
+// one core of a 2-core machine, and the whole cell (four runs, two at a time) about two
+// minutes; the measured time is printed below it. Expect smaller gains than in the studies
+// above, which trained four times as long.
 
 // %%
 const MY_EDIT = {
