@@ -5,7 +5,9 @@
  * a study can state before its runs how much of the blur's inverse lies within a model's
  * receptive field. Deno-only (reads the benchmark from disk).
  */
-import { controlledPairs, ensureControlled } from "../data/controlled_io.ts";
+import { ensureControlled } from "../data/controlled_io.ts";
+import { listPairs } from "../data/source_io.ts";
+import type { DataSource } from "../data/source.ts";
 import { readImage } from "../data/image_io.ts";
 import { InputError } from "../data/errors.ts";
 import { type ImagePair, linearReach } from "../analysis/reach.ts";
@@ -19,13 +21,9 @@ export function defaultTaps(crop: number): number[] {
   return [1, 9, 17, 33, 65, 73, 97, 129].filter((t) => t <= crop - 64);
 }
 
-async function loadSplit(
-  dir: string,
-  m: Parameters<typeof controlledPairs>[1],
-  split: "train" | "test",
-) {
+async function loadSplit(data: DataSource, split: "train" | "test"): Promise<ImagePair[]> {
   const out: ImagePair[] = [];
-  for (const p of controlledPairs(dir, m, split)) {
+  for (const p of await listPairs(data, split)) {
     out.push({ blurred: await readImage(p.blur), sharp: await readImage(p.sharp) });
   }
   return out;
@@ -54,9 +52,10 @@ export async function studyLinearReach(
       o.progress?.(`${cell.name}: skipped (a row filter fits horizontal, uniform blur only)`);
       continue;
     }
-    const { dir, manifest } = await ensureControlled(spec, { preferFixtures: o.preferFixtures });
-    const train = await loadSplit(dir, manifest, "train");
-    const test = await loadSplit(dir, manifest, "test");
+    const { dir } = await ensureControlled(spec, { preferFixtures: o.preferFixtures });
+    const data: DataSource = { kind: "controlled", name: spec.name, root: dir };
+    const train = await loadSplit(data, "train");
+    const test = await loadSplit(data, "test");
     o.progress?.(`${cell.name}: fitting ${taps.length} row filters on ${train.length} crops`);
     for (const r of linearReach(train, test, taps)) {
       rows.push({
