@@ -15,7 +15,7 @@ import {
 } from "#lib/study/study.ts";
 import { collectRuns, joinStudy, runResultPath, runStudyRun, settingsTag } from "#lib/study/run.ts";
 import { provenance } from "#lib/records/provenance.ts";
-import type { RunResult } from "#lib/records/formats.ts";
+import { parseTrainingLog, type RunResult, trainedSeconds } from "#lib/records/formats.ts";
 
 const tiny: Study = {
   name: "tiny",
@@ -105,6 +105,13 @@ Deno.test("study: shards split the runs without overlap; bad files and shards ar
   );
 });
 
+Deno.test("trainedSeconds: each session of a resumed log adds its last elapsed time", () => {
+  const t = (step: number, elapsedSec: number) => ({ step, kind: "train" as const, elapsedSec });
+  assert.equal(trainedSeconds([t(10, 5), t(20, 11), t(30, 4), t(40, 9)]), 20);
+  assert.equal(trainedSeconds([t(10, 5), { step: 10, kind: "val" as const }, t(20, 7)]), 7);
+  assert.equal(trainedSeconds([]), 0);
+});
+
 Deno.test("study runner: resume after a stop, cache, and shards joined equal one run", async () => {
   await initBackend("cpu");
   const tmp = await Deno.makeTempDir();
@@ -131,6 +138,14 @@ Deno.test("study runner: resume after a stop, cache, and shards joined equal one
     );
     const first = await runStudyRun(tiny, runs[0], A);
     assert.ok(first);
+    // resumed: its time is both sessions' from the log, not this session's alone
+    const records = parseTrainingLog(await Deno.readTextFile(`${folder}/log.jsonl`), "log");
+    assert.equal(first.trainSec, trainedSeconds(records));
+    assert.ok(first.trainSec > 0 && Number.isFinite(first.trainSec));
+    // a finished folder without its result (a lost results file) keeps that time too
+    await Deno.rename(runResultPath("tiny", runs[0].key, A.resultsRoot), `${tmp}/kept.json`);
+    assert.equal((await runStudyRun(tiny, runs[0], A))!.trainSec, first.trainSec);
+    await Deno.rename(`${tmp}/kept.json`, runResultPath("tiny", runs[0].key, A.resultsRoot));
     // cached: the same result, file untouched
     const path = runResultPath("tiny", runs[0].key, A.resultsRoot);
     const before = (await Deno.stat(path)).mtime?.getTime();

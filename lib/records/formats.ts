@@ -89,6 +89,22 @@ export function lossCurve(records: TrainLogRecord[]): { step: number; loss: numb
   );
 }
 
+/**
+ * Seconds a run trained, over every session of it: `elapsedSec` restarts at 0 when a run
+ * resumes, so each session adds its last logged value. A run resumed at its last step (a
+ * finished training folder) keeps the time it took, instead of the 0 s of the session that
+ * only found it finished.
+ */
+export function trainedSeconds(records: TrainLogRecord[]): number {
+  let total = 0, last = 0;
+  for (const r of records) {
+    if (r.kind !== "train" || r.elapsedSec === undefined) continue;
+    if (r.elapsedSec < last) total += last;
+    last = r.elapsedSec;
+  }
+  return total + last;
+}
+
 // ---------------------------------------------------------------------------------------
 // Evaluations
 

@@ -156,10 +156,7 @@ export async function runStudyRun(
       params: r.params,
       benchmark: run.benchmark,
       budget: s.budget,
-      // A resumed run timed only its last steps: scaled to the whole run.
-      trainSec: r.resumedFrom > 0
-        ? r.trainSec * recipe.steps / (recipe.steps - r.resumedFrom)
-        : r.trainSec,
+      trainSec: r.trainSec,
       machine: o.provenance.machine.cpu,
       backend: o.backend,
       finalLoss: r.lastLoss,

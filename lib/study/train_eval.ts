@@ -16,7 +16,7 @@ import type { PairRef } from "../data/gopro.ts";
 import { exists } from "../data/image_io.ts";
 import { InputError } from "../data/errors.ts";
 import { writeJsonAtomic } from "../records/provenance.ts";
-import { lossCurve, parseTrainingLog } from "../records/formats.ts";
+import { lossCurve, parseTrainingLog, trainedSeconds } from "../records/formats.ts";
 
 export interface TrainEvalJob {
   /**
@@ -48,7 +48,7 @@ export interface TrainEvalOutcome {
   params: number;
   /** The model's full config. */
   config: Readonly<object>;
-  /** Wall time of this call's training, s (a resumed run: only the steps trained now). */
+  /** Seconds of training: this call's wall time, or for a resumed run every session's from its log. */
   trainSec: number;
   /** The step training resumed from (0: trained from the initial weights). */
   resumedFrom: number;
@@ -104,12 +104,14 @@ export async function trainThenEvaluate(job: TrainEvalJob): Promise<TrainEvalOut
     if (result.step < recipe.steps) return null;
     const { perImage, summary } = await evaluate(model, evalPairsOf(job.test));
     const logPath = `${dir}/log.jsonl`;
-    const loss = lossCurve(parseTrainingLog(await Deno.readTextFile(logPath), logPath));
+    const records = parseTrainingLog(await Deno.readTextFile(logPath), logPath);
+    const loss = lossCurve(records);
     keep = job.keepModel ?? false;
     return {
       params: model.paramCount(),
       config: model.config,
-      trainSec,
+      // a resumed run timed only this session here: its log has every session's time
+      trainSec: result.resumedFrom > 0 ? trainedSeconds(records) : trainSec,
       resumedFrom: result.resumedFrom,
       loss,
       lastLoss,
