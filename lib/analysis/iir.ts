@@ -686,8 +686,7 @@ export function leastSquaresFir(
       }
     }
   });
-  const w = solveSpd(A, b, taps);
-  return w; // correlation taps: out[n] = sum_j w[j] y[n + j - c]
+  return solveSpd(A, b, taps); // correlation taps: out[n] = sum_j w[j] y[n + j - c]
 }
 
 /**

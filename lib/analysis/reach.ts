@@ -1,7 +1,8 @@
 /**
  * How far a filter must see to undo a blur: the least-squares optimal linear filter along the
  * image rows, fitted on a benchmark's training pairs for several reaches (taps), scored on its
- * test pairs with the kit's metric (per-image PSNR of the clamped output, as `deno task eval`).
+ * test pairs as `deno task eval` scores a model (per-image PSNR of the clamped output), but on
+ * the middle columns only, where the widest filter sees nothing but the crop.
  *
  * Why: the IIR argument says a recurrent scan wins where the blur's inverse needs more reach
  * than a CNN has. A CNN is not a linear filter, but the best linear filter of a given reach is
@@ -33,7 +34,7 @@ export interface ReachPoint {
   meanGainDb: number;
   /** Per test pair, the same gain, in the order given. */
   gainsDb: number[];
-  /** The filter: out[n] = sum_j weights[j] * in[n + j - (taps - 1) / 2], zeros outside. */
+  /** The filter: out[n] = sum_j weights[j] * in[n + j - (taps - 1) / 2]. */
   weights: Float64Array;
 }
 

@@ -16,8 +16,8 @@ import {
 } from "./common.ts";
 import { provenance } from "../records/provenance.ts";
 import { isQuick } from "../records/paths.ts";
-import { cellBenchmark, parseShard, shardRuns, studyRuns } from "../study/study.ts";
-import { defaultTaps, linearReachPath, studyLinearReach } from "../study/linear_reach.ts";
+import { parseShard, shardRuns, studyRuns } from "../study/study.ts";
+import { linearReachPath, studyLinearReach } from "../study/linear_reach.ts";
 import {
   cachedRun,
   collectRuns,
@@ -140,8 +140,7 @@ async function main(ctx: Context) {
   }
   const prov = await provenance(`deno task study ${Deno.args.join(" ")}`.trim());
   if (ctx.flag("linear-reach")) {
-    const crop = Math.min(...study.cells.map((c) => cellBenchmark(study, c).crop));
-    const taps = ctx.str("taps") ? parseTaps(ctx.str("taps")!) : defaultTaps(crop);
+    const taps = ctx.str("taps") ? parseTaps(ctx.str("taps")!) : undefined;
     const file = await studyLinearReach(study, taps, prov, {
       root: results,
       preferFixtures: isQuick(),

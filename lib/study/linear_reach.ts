@@ -33,14 +33,15 @@ export function linearReachPath(study: string, root = STUDY_RESULTS): string {
   return `${root}/${study}/linear-reach.json`;
 }
 
-/** Measures every cell of `s` at each width of `taps` and writes the file. */
+/** Measures every cell of `s` at each width of `taps` (default: defaultTaps) and writes the file. */
 export async function studyLinearReach(
   s: Study,
-  taps: number[],
+  taps: number[] | undefined,
   prov: Provenance,
   o: { root?: string; preferFixtures?: boolean; progress?: (line: string) => void } = {},
 ): Promise<LinearReachFile> {
   const crop = Math.min(...s.cells.map((c) => cellBenchmark(s, c).crop));
+  taps ??= defaultTaps(crop);
   const widest = Math.max(...taps);
   if (widest > crop) {
     throw new InputError(`--linear-reach: ${widest} taps leave no column of a ${crop}-px crop`);
